@@ -1,0 +1,14 @@
+export { GenAI, Otel, OperationName, Pilotlight, ProviderName } from './attributes.js';
+export { type JsonValue, jsonValueSchema } from './json.js';
+export { type CallRecord, type CallStatus, callRecordSchema } from './record.js';
+export {
+  baseModelName,
+  computeCostUsd,
+  createPriceBook,
+  DEFAULT_PRICES,
+  MODEL_ALIASES,
+  type PriceBook,
+  type PriceEntry,
+  priceEntrySchema,
+  type TokenUsage,
+} from './prices.js';
