@@ -12,3 +12,9 @@ export {
   priceEntrySchema,
   type TokenUsage,
 } from './prices.js';
+export {
+  type NormalizedFields,
+  normalizeSpan,
+  type SpanEventInput,
+  type SpanInput,
+} from './normalize.js';
