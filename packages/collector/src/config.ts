@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/** OTLP/HTTP's registered port; the OpenTelemetry Collector listens here too. */
+export const DEFAULT_PORT = 4318;
+/** Loopback only: nothing is exposed to the network unless asked for. */
+export const DEFAULT_HOST = '127.0.0.1';
+/** Relative to the working directory, like the OpenTelemetry Collector's file storage. */
+export const DEFAULT_DB_PATH = './.pilotlight/pilotlight.db';
+/** Same default as the OpenTelemetry Collector's `max_request_body_size` (20 MiB). */
+export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+/**
+ * SQLite `synchronous` level. `full` (default) fsyncs the WAL on every commit, so an
+ * acknowledged span survives power loss; `normal` survives a killed process but may
+ * lose the last commits on power loss, in exchange for fewer fsyncs.
+ */
+export type SqliteSynchronous = 'full' | 'normal';
+
+/** The collector's settings, as read from the environment. */
+export interface CollectorConfig {
+  port: number;
+  host: string;
+  dbPath: string;
+  maxBodyBytes: number;
+  sqliteSynchronous: SqliteSynchronous;
+}
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'expected a non-negative integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const envSchema = z.object({
+  PILOTLIGHT_PORT: integer(0, 65_535).default(DEFAULT_PORT),
+  PILOTLIGHT_HOST: z
+    .string()
+    .trim()
+    .min(1, 'expected a host name or address')
+    .default(DEFAULT_HOST),
+  PILOTLIGHT_DB: z.string().trim().min(1, 'expected a file path').default(DEFAULT_DB_PATH),
+  PILOTLIGHT_MAX_BODY_BYTES: integer(1024, 1024 * 1024 * 1024).default(DEFAULT_MAX_BODY_BYTES),
+  PILOTLIGHT_SQLITE_SYNCHRONOUS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['full', 'normal']))
+    .default('full'),
+});
+
+/** Thrown by {@link parseConfig}; `message` names every bad variable and its value. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    message: string,
+    /** The names of the offending environment variables. */
+    readonly variables: string[],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Reads the collector's configuration from environment variables. Empty strings
+ * count as unset.
+ *
+ * @throws {ConfigError} naming each variable whose value is invalid.
+ * @example
+ * const config = parseConfig(process.env); // { port: 4318, host: '127.0.0.1', … }
+ */
+export function parseConfig(env: Record<string, string | undefined>): CollectorConfig {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = envSchema.safeParse(input);
+  if (!result.success) {
+    const variables: string[] = [];
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '');
+      variables.push(name);
+      return `  ${name}=${JSON.stringify(input[name] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`, variables);
+  }
+  const v = result.data;
+  return {
+    port: v.PILOTLIGHT_PORT,
+    host: v.PILOTLIGHT_HOST,
+    dbPath: v.PILOTLIGHT_DB,
+    maxBodyBytes: v.PILOTLIGHT_MAX_BODY_BYTES,
+    sqliteSynchronous: v.PILOTLIGHT_SQLITE_SYNCHRONOUS,
+  };
+}

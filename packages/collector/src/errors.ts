@@ -1,0 +1,70 @@
+/**
+ * Typed errors that the HTTP layer maps to statuses in one place (`server.ts`
+ * `onError`). Each carries a stable `code` that becomes the `error` field of the
+ * response body.
+ */
+
+/** One problem with a request field, as reported in `issues`. */
+export interface Issue {
+  /** Dotted path of the offending field (`limit`, `resourceSpans[0].scopeSpans[0].spans[2].traceId`). */
+  path: string;
+  message: string;
+}
+
+/** Base class: an error the client caused, with the HTTP status it maps to. */
+export class CollectorError extends Error {
+  override readonly name: string = 'CollectorError';
+  constructor(
+    readonly status: 400 | 404 | 413 | 415 | 503,
+    readonly code: string,
+    message: string,
+    readonly issues: Issue[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A request parameter or body failed validation (400). */
+export class ValidationError extends CollectorError {
+  override readonly name = 'ValidationError';
+  constructor(message: string, issues: Issue[] = [], options?: { cause?: unknown }) {
+    super(400, 'invalid_request', message, issues, options);
+  }
+}
+
+/** The OTLP body could not be decoded at all (400). */
+export class DecodeError extends CollectorError {
+  override readonly name = 'DecodeError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(400, 'undecodable_body', message, [], options);
+  }
+}
+
+/** The body is larger than the configured limit, counted after decompression (413). */
+export class PayloadTooLargeError extends CollectorError {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(readonly limitBytes: number) {
+    super(
+      413,
+      'payload_too_large',
+      `request body exceeds ${limitBytes} bytes (after decompression)`,
+    );
+  }
+}
+
+/** Content type or content encoding the collector does not read (415). */
+export class UnsupportedMediaTypeError extends CollectorError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  constructor(message: string) {
+    super(415, 'unsupported_media_type', message);
+  }
+}
+
+/** The requested resource does not exist in this project (404). */
+export class NotFoundError extends CollectorError {
+  override readonly name = 'NotFoundError';
+  constructor(message: string) {
+    super(404, 'not_found', message);
+  }
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+import { ConfigError, parseConfig } from './config.js';
+import { startCollector } from './start.js';
+
+const USAGE = `Usage: pilotlight serve
+
+Starts the collector. Configuration comes from the environment:
+  PILOTLIGHT_PORT                 port to listen on (default 4318; 0 = any free port)
+  PILOTLIGHT_HOST                 interface to bind (default 127.0.0.1)
+  PILOTLIGHT_DB                   SQLite database file (default ./.pilotlight/pilotlight.db)
+  PILOTLIGHT_MAX_BODY_BYTES       largest request body after decompression (default 20971520)
+  PILOTLIGHT_SQLITE_SYNCHRONOUS   full (default: survives power loss) or normal (survives a crash)
+`;
+
+async function serveCommand(): Promise<void> {
+  let config: ReturnType<typeof parseConfig>;
+  try {
+    config = parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`pilotlight: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const collector = await startCollector({
+    dbPath: config.dbPath,
+    port: config.port,
+    host: config.host,
+    maxBodyBytes: config.maxBodyBytes,
+    sqliteSynchronous: config.sqliteSynchronous,
+  });
+  process.stdout.write(
+    `pilotlight collector listening on ${collector.url}\n` +
+      `  OTLP/HTTP traces: ${collector.url}/v1/traces\n` +
+      `  query API:        ${collector.url}/api/spans\n` +
+      `  database:         ${collector.dbPath}\n`,
+  );
+  const stop = (signal: NodeJS.Signals): void => {
+    process.stdout.write(`pilotlight: ${signal} received, finishing in-flight requests\n`);
+    collector.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`pilotlight: error while closing: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0] ?? 'serve';
+  if (command === 'serve') return serveCommand();
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  process.stderr.write(`pilotlight: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  process.exit(64); // EX_USAGE
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`pilotlight: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,221 @@
+// The OTLP trace messages (opentelemetry-proto v1: common/v1, resource/v1, trace/v1,
+// collector/trace/v1) and google.rpc.Status, as protobufjs reflection JSON. Field
+// numbers and types follow the .proto files exactly; fields the collector does not
+// read (links, trace_state, dropped counts) are declared anyway so the decoder skips
+// them by number like any other.
+import protobuf from 'protobufjs';
+
+const kv = (fields: Record<string, { type: string; id: number; rule?: 'repeated' }>) => ({
+  fields,
+});
+
+const descriptor = {
+  nested: {
+    opentelemetry: {
+      nested: {
+        proto: {
+          nested: {
+            common: {
+              nested: {
+                v1: {
+                  nested: {
+                    AnyValue: {
+                      oneofs: {
+                        value: {
+                          oneof: [
+                            'stringValue',
+                            'boolValue',
+                            'intValue',
+                            'doubleValue',
+                            'arrayValue',
+                            'kvlistValue',
+                            'bytesValue',
+                          ],
+                        },
+                      },
+                      fields: {
+                        stringValue: { type: 'string', id: 1 },
+                        boolValue: { type: 'bool', id: 2 },
+                        intValue: { type: 'int64', id: 3 },
+                        doubleValue: { type: 'double', id: 4 },
+                        arrayValue: { type: 'ArrayValue', id: 5 },
+                        kvlistValue: { type: 'KeyValueList', id: 6 },
+                        bytesValue: { type: 'bytes', id: 7 },
+                      },
+                    },
+                    ArrayValue: kv({ values: { rule: 'repeated', type: 'AnyValue', id: 1 } }),
+                    KeyValueList: kv({ values: { rule: 'repeated', type: 'KeyValue', id: 1 } }),
+                    KeyValue: kv({
+                      key: { type: 'string', id: 1 },
+                      value: { type: 'AnyValue', id: 2 },
+                    }),
+                    InstrumentationScope: kv({
+                      name: { type: 'string', id: 1 },
+                      version: { type: 'string', id: 2 },
+                      attributes: { rule: 'repeated', type: 'KeyValue', id: 3 },
+                      droppedAttributesCount: { type: 'uint32', id: 4 },
+                    }),
+                  },
+                },
+              },
+            },
+            resource: {
+              nested: {
+                v1: {
+                  nested: {
+                    Resource: kv({
+                      attributes: {
+                        rule: 'repeated',
+                        type: 'opentelemetry.proto.common.v1.KeyValue',
+                        id: 1,
+                      },
+                      droppedAttributesCount: { type: 'uint32', id: 2 },
+                    }),
+                  },
+                },
+              },
+            },
+            trace: {
+              nested: {
+                v1: {
+                  nested: {
+                    ResourceSpans: kv({
+                      resource: { type: 'opentelemetry.proto.resource.v1.Resource', id: 1 },
+                      scopeSpans: { rule: 'repeated', type: 'ScopeSpans', id: 2 },
+                      schemaUrl: { type: 'string', id: 3 },
+                    }),
+                    ScopeSpans: kv({
+                      scope: { type: 'opentelemetry.proto.common.v1.InstrumentationScope', id: 1 },
+                      spans: { rule: 'repeated', type: 'Span', id: 2 },
+                      schemaUrl: { type: 'string', id: 3 },
+                    }),
+                    Span: {
+                      fields: {
+                        traceId: { type: 'bytes', id: 1 },
+                        spanId: { type: 'bytes', id: 2 },
+                        traceState: { type: 'string', id: 3 },
+                        parentSpanId: { type: 'bytes', id: 4 },
+                        flags: { type: 'fixed32', id: 16 },
+                        name: { type: 'string', id: 5 },
+                        kind: { type: 'SpanKind', id: 6 },
+                        startTimeUnixNano: { type: 'fixed64', id: 7 },
+                        endTimeUnixNano: { type: 'fixed64', id: 8 },
+                        attributes: {
+                          rule: 'repeated',
+                          type: 'opentelemetry.proto.common.v1.KeyValue',
+                          id: 9,
+                        },
+                        droppedAttributesCount: { type: 'uint32', id: 10 },
+                        events: { rule: 'repeated', type: 'Event', id: 11 },
+                        droppedEventsCount: { type: 'uint32', id: 12 },
+                        links: { rule: 'repeated', type: 'Link', id: 13 },
+                        droppedLinksCount: { type: 'uint32', id: 14 },
+                        status: { type: 'Status', id: 15 },
+                      },
+                      nested: {
+                        SpanKind: {
+                          values: {
+                            SPAN_KIND_UNSPECIFIED: 0,
+                            SPAN_KIND_INTERNAL: 1,
+                            SPAN_KIND_SERVER: 2,
+                            SPAN_KIND_CLIENT: 3,
+                            SPAN_KIND_PRODUCER: 4,
+                            SPAN_KIND_CONSUMER: 5,
+                          },
+                        },
+                        Event: kv({
+                          timeUnixNano: { type: 'fixed64', id: 1 },
+                          name: { type: 'string', id: 2 },
+                          attributes: {
+                            rule: 'repeated',
+                            type: 'opentelemetry.proto.common.v1.KeyValue',
+                            id: 3,
+                          },
+                          droppedAttributesCount: { type: 'uint32', id: 4 },
+                        }),
+                        Link: kv({
+                          traceId: { type: 'bytes', id: 1 },
+                          spanId: { type: 'bytes', id: 2 },
+                          traceState: { type: 'string', id: 3 },
+                          attributes: {
+                            rule: 'repeated',
+                            type: 'opentelemetry.proto.common.v1.KeyValue',
+                            id: 4,
+                          },
+                          droppedAttributesCount: { type: 'uint32', id: 5 },
+                          flags: { type: 'fixed32', id: 6 },
+                        }),
+                      },
+                    },
+                    Status: {
+                      fields: {
+                        message: { type: 'string', id: 2 },
+                        code: { type: 'StatusCode', id: 3 },
+                      },
+                      nested: {
+                        StatusCode: {
+                          values: { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            collector: {
+              nested: {
+                trace: {
+                  nested: {
+                    v1: {
+                      nested: {
+                        ExportTraceServiceRequest: kv({
+                          resourceSpans: {
+                            rule: 'repeated',
+                            type: 'opentelemetry.proto.trace.v1.ResourceSpans',
+                            id: 1,
+                          },
+                        }),
+                        ExportTraceServiceResponse: kv({
+                          partialSuccess: { type: 'ExportTracePartialSuccess', id: 1 },
+                        }),
+                        ExportTracePartialSuccess: kv({
+                          rejectedSpans: { type: 'int64', id: 1 },
+                          errorMessage: { type: 'string', id: 2 },
+                        }),
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    google: {
+      nested: {
+        rpc: {
+          nested: {
+            Status: kv({
+              code: { type: 'int32', id: 1 },
+              message: { type: 'string', id: 2 },
+            }),
+          },
+        },
+      },
+    },
+  },
+};
+
+const root = protobuf.Root.fromJSON(descriptor);
+
+/** `opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest`. */
+export const ExportTraceServiceRequest = root.lookupType(
+  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
+);
+/** `opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse`. */
+export const ExportTraceServiceResponse = root.lookupType(
+  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',
+);
+/** `google.rpc.Status`: the body of an OTLP/HTTP error response in protobuf. */
+export const RpcStatus = root.lookupType('google.rpc.Status');

@@ -1,0 +1,111 @@
+import {
+  type CallRecord,
+  computeCostUsd,
+  type JsonValue,
+  type NormalizedFields,
+  normalizeSpan,
+  Otel,
+  type PriceBook,
+  type SpanInput,
+} from '@pilotlight/conventions';
+
+const RESOURCE_PREFIX = 'resource.';
+
+function isoFromNanos(nanos: bigint): string {
+  return new Date(Number(nanos / 1_000_000n)).toISOString();
+}
+
+function normalizeSafely(span: SpanInput): NormalizedFields {
+  try {
+    return normalizeSpan(span);
+  } catch (error) {
+    // The normaliser promises not to throw; if it ever does, keep the span as a
+    // plain (non-GenAI) span rather than losing it, and say why.
+    return {
+      operation: null,
+      provider: null,
+      model: null,
+      responseModel: null,
+      responseId: null,
+      finishReasons: null,
+      ttftMs: null,
+      inputTokens: null,
+      outputTokens: null,
+      cacheReadInputTokens: null,
+      cacheCreationInputTokens: null,
+      reasoningOutputTokens: null,
+      tokensEstimated: false,
+      costUsd: null,
+      confidence: null,
+      status: span.statusCode === 2 ? 'error' : 'ok',
+      errorType: span.statusCode === 2 ? '_OTHER' : null,
+      input: null,
+      output: null,
+      sourceDialect: null,
+      warnings: [`normaliser failed: ${(error as Error).message}`],
+    };
+  }
+}
+
+/**
+ * Turns one decoded span into the canonical call record: GenAI fields from the
+ * conventions' normaliser, times and ids from the span, a price from `prices`
+ * when the sender did not include a cost.
+ */
+export function toCallRecord(span: SpanInput, projectId: string, prices: PriceBook): CallRecord {
+  const n = normalizeSafely(span);
+  const warnings = [...n.warnings];
+  let durationNanos = span.endTimeUnixNano - span.startTimeUnixNano;
+  if (durationNanos < 0n) {
+    warnings.push('span ends before it starts; duration set to 0');
+    durationNanos = 0n;
+  }
+  let costUsd = n.costUsd;
+  let costSource: CallRecord['costSource'] = costUsd === null ? null : 'sdk';
+  if (costUsd === null && n.model !== null) {
+    const price =
+      prices.find(n.model) ?? (n.responseModel === null ? null : prices.find(n.responseModel));
+    costUsd = computeCostUsd(price, n);
+    if (costUsd !== null) costSource = 'collector';
+  }
+  const attributes: Record<string, JsonValue> = { ...span.attributes };
+  for (const [key, value] of Object.entries(span.resourceAttributes)) {
+    attributes[RESOURCE_PREFIX + key] = value;
+  }
+  const service = span.resourceAttributes[Otel.SERVICE_NAME];
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    projectId,
+    name: span.name,
+    operation: n.operation,
+    provider: n.provider,
+    model: n.model,
+    responseModel: n.responseModel,
+    responseId: n.responseId,
+    finishReasons: n.finishReasons,
+    serviceName: typeof service === 'string' && service !== '' ? service : null,
+    startTime: isoFromNanos(span.startTimeUnixNano),
+    endTime: isoFromNanos(span.startTimeUnixNano + durationNanos),
+    startTimeUnixNano: span.startTimeUnixNano.toString(),
+    durationMs: Number(durationNanos) / 1e6,
+    ttftMs: n.ttftMs,
+    inputTokens: n.inputTokens,
+    outputTokens: n.outputTokens,
+    cacheReadInputTokens: n.cacheReadInputTokens,
+    cacheCreationInputTokens: n.cacheCreationInputTokens,
+    reasoningOutputTokens: n.reasoningOutputTokens,
+    tokensEstimated: n.tokensEstimated,
+    costUsd,
+    costSource,
+    confidence: n.confidence,
+    status: n.status,
+    errorType: n.errorType,
+    input: n.input,
+    output: n.output,
+    sourceDialect: n.sourceDialect,
+    warnings,
+    attributes,
+  };
+}

@@ -1,0 +1,79 @@
+import { createPriceBook, type PriceBook } from '@pilotlight/conventions';
+import { Hono } from 'hono';
+import { DEFAULT_MAX_BODY_BYTES } from '../config.js';
+import { UnsupportedMediaTypeError } from '../errors.js';
+import { readBody } from '../otlp/body.js';
+import { decodeJsonTraces } from '../otlp/decode-json.js';
+import { decodeProtobufTraces } from '../otlp/decode-protobuf.js';
+import { ExportTraceServiceResponse } from '../otlp/proto.js';
+import { toCallRecord } from '../otlp/to-record.js';
+import type { DecodedTraces } from '../otlp/types.js';
+import type { SpanStore } from '../store/store.js';
+
+/** At most this many rejected spans are described in a partial-success message. */
+const MAX_REASONS_IN_MESSAGE = 5;
+
+export const JSON_TYPE = 'application/json';
+export const PROTOBUF_TYPE = 'application/x-protobuf';
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+export function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+/** Options of {@link ingestRoutes}. */
+export interface IngestOptions {
+  store: SpanStore;
+  /** Project every span is stored under (keys → projects arrive with issue 5). */
+  projectId: string;
+  maxBodyBytes?: number;
+  prices?: PriceBook;
+}
+
+function partialSuccessMessage(decoded: DecodedTraces): string {
+  const shown = decoded.rejected
+    .slice(0, MAX_REASONS_IN_MESSAGE)
+    .map((i) => `${i.path}: ${i.message}`);
+  const more = decoded.rejected.length - shown.length;
+  return `${decoded.rejected.length} span(s) rejected: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+}
+
+/**
+ * `POST /v1/traces`: OTLP/HTTP trace ingest. Answers only after the batch is committed.
+ */
+export function ingestRoutes(options: IngestOptions): Hono {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const prices = options.prices ?? createPriceBook();
+  const { store, projectId } = options;
+  const app = new Hono();
+
+  app.post('/v1/traces', async (c) => {
+    const type = mediaType(c.req.header('content-type'));
+    if (type !== JSON_TYPE && type !== PROTOBUF_TYPE) {
+      throw new UnsupportedMediaTypeError(
+        `unsupported Content-Type ${JSON.stringify(type)}; send ${PROTOBUF_TYPE} or ${JSON_TYPE}`,
+      );
+    }
+    const body = await readBody(c.req.raw, maxBodyBytes);
+    const decoded = type === JSON_TYPE ? decodeJsonTraces(body) : decodeProtobufTraces(body);
+    const records = decoded.spans.map((span) => toCallRecord(span, projectId, prices));
+    await store.insertCalls(projectId, records);
+
+    const rejected = decoded.rejected.length;
+    const message = rejected > 0 ? partialSuccessMessage(decoded) : '';
+    if (type === JSON_TYPE) {
+      // Full success leaves partialSuccess unset, as the OTLP specification asks.
+      return c.json(
+        rejected > 0 ? { partialSuccess: { rejectedSpans: rejected, errorMessage: message } } : {},
+      );
+    }
+    const response = ExportTraceServiceResponse.encode(
+      ExportTraceServiceResponse.fromObject(
+        rejected > 0 ? { partialSuccess: { rejectedSpans: rejected, errorMessage: message } } : {},
+      ),
+    ).finish();
+    return c.body(new Uint8Array(response), 200, { 'content-type': PROTOBUF_TYPE });
+  });
+
+  return app;
+}

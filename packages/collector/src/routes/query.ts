@@ -1,0 +1,120 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { type Issue, NotFoundError, ValidationError } from '../errors.js';
+import type { SpanCursor, SpanQuery, SpanStore } from '../store/store.js';
+
+/** Page size when `limit` is not given. */
+export const DEFAULT_PAGE_SIZE = 100;
+/** Largest page a client may ask for. */
+export const MAX_PAGE_SIZE = 1000;
+
+const traceIdSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{32}$/, 'expected 32 hex characters')
+  .transform((s) => s.toLowerCase());
+
+/** A time: ISO 8601 (`2025-01-31T12:00:00Z`) or Unix milliseconds; becomes Unix nanoseconds. */
+const timeSchema = z.string().transform((s, ctx): bigint => {
+  if (/^\d{1,15}$/.test(s)) return BigInt(s) * 1_000_000n;
+  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s)
+    ? Date.parse(s)
+    : Number.NaN;
+  if (Number.isNaN(ms) || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 time or Unix milliseconds' });
+    return z.NEVER;
+  }
+  return BigInt(ms) * 1_000_000n;
+});
+
+/** Opaque to clients: base64url of `<start ns>.<seq>`. */
+export function encodeCursor(cursor: SpanCursor): string {
+  return Buffer.from(`${cursor.startTimeUnixNano}.${cursor.seq}`).toString('base64url');
+}
+
+const cursorSchema = z.string().transform((s, ctx): SpanCursor => {
+  const m = /^(\d{1,20})\.(\d{1,15})$/.exec(Buffer.from(s, 'base64url').toString('utf8'));
+  if (m === null) {
+    ctx.addIssue({ code: 'custom', message: 'not a cursor returned by this API' });
+    return z.NEVER;
+  }
+  return { startTimeUnixNano: BigInt(m[1]!), seq: Number(m[2]) };
+});
+
+const spansQuerySchema = z
+  .strictObject({
+    traceId: traceIdSchema.optional(),
+    model: z.string().min(1).max(512).optional(),
+    status: z.enum(['ok', 'error']).optional(),
+    from: timeSchema.optional(),
+    to: timeSchema.optional(),
+    limit: z
+      .string()
+      .regex(/^\d+$/, 'expected a positive integer')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
+      .optional(),
+    cursor: cursorSchema.optional(),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
+    path: ['to'],
+    message: 'must be after from',
+  });
+
+function issuesOf(error: z.ZodError): Issue[] {
+  return error.issues.flatMap((i): Issue[] => {
+    if (i.code === 'unrecognized_keys') {
+      return i.keys.map((key) => ({ path: key, message: 'unknown parameter' }));
+    }
+    return [{ path: i.path.join('.'), message: i.message }];
+  });
+}
+
+function invalid(error: z.ZodError): ValidationError {
+  const issues = issuesOf(error);
+  return new ValidationError(
+    `invalid parameter${issues.length > 1 ? 's' : ''}: ${issues.map((i) => `${i.path} (${i.message})`).join(', ')}`,
+    issues,
+  );
+}
+
+/**
+ * The query API:
+ * - `GET /api/spans?traceId=&model=&status=&from=&to=&limit=&cursor=` → `{ data, nextCursor }`, newest first;
+ * - `GET /api/traces/:traceId` → `{ traceId, spans }`, oldest first, 404 when unknown.
+ */
+export function queryRoutes(options: { store: SpanStore; projectId: string }): Hono {
+  const { store, projectId } = options;
+  const app = new Hono();
+
+  app.get('/api/spans', async (c) => {
+    const parsed = spansQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) throw invalid(parsed.error);
+    const p = parsed.data;
+    const query: SpanQuery = { limit: p.limit ?? DEFAULT_PAGE_SIZE };
+    if (p.traceId !== undefined) query.traceId = p.traceId;
+    if (p.model !== undefined) query.model = p.model;
+    if (p.status !== undefined) query.status = p.status;
+    if (p.from !== undefined) query.fromUnixNano = p.from;
+    if (p.to !== undefined) query.toUnixNano = p.to;
+    if (p.cursor !== undefined) query.after = p.cursor;
+    const page = await store.listCalls(projectId, query);
+    return c.json({
+      data: page.data,
+      nextCursor: page.next === null ? null : encodeCursor(page.next),
+    });
+  });
+
+  app.get('/api/traces/:traceId', async (c) => {
+    const parsed = traceIdSchema.safeParse(c.req.param('traceId'));
+    if (!parsed.success) {
+      throw new ValidationError('invalid parameter: traceId (expected 32 hex characters)', [
+        { path: 'traceId', message: 'expected 32 hex characters' },
+      ]);
+    }
+    const spans = await store.getTrace(projectId, parsed.data);
+    if (spans.length === 0) throw new NotFoundError(`trace ${parsed.data} not found`);
+    return c.json({ traceId: parsed.data, spans });
+  });
+
+  return app;
+}

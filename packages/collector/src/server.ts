@@ -1,0 +1,85 @@
+import type { PriceBook } from '@pilotlight/conventions';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { CollectorError } from './errors.js';
+import { RpcStatus } from './otlp/proto.js';
+import { healthRoutes } from './routes/health.js';
+import { ingestRoutes, mediaType, PROTOBUF_TYPE } from './routes/ingest.js';
+import { queryRoutes } from './routes/query.js';
+import type { SpanStore } from './store/store.js';
+
+/** The project everything belongs to until keys map requests to projects. */
+export const DEFAULT_PROJECT_ID = 'default';
+
+/** What the app needs; nothing is opened or read at import time. */
+export interface AppDeps {
+  store: SpanStore;
+  /** Decompressed request bodies above this are refused with 413 (default 20 MiB). */
+  maxBodyBytes?: number;
+  /** Price table for calls that arrive without a cost (default: the conventions' table). */
+  prices?: PriceBook;
+  /** Where unexpected errors are reported (default `console.error`). */
+  logError?: (error: unknown) => void;
+}
+
+// google.rpc.Code values for OTLP/HTTP error bodies.
+const RPC_CODE: Record<number, number> = { 400: 3, 404: 5, 413: 8, 415: 3, 503: 14, 500: 13 };
+
+/**
+ * Builds the collector's HTTP app: OTLP ingest, the query API and health.
+ * Every error answers `{ error, message, issues }` (or, for an OTLP protobuf
+ * request, a protobuf `google.rpc.Status` as the OTLP specification requires).
+ *
+ * @example
+ * const app = createApp({ store: openSqliteStore({ path: ':memory:' }) });
+ * const res = await app.request('/healthz');
+ */
+export function createApp(deps: AppDeps): Hono {
+  const logError = deps.logError ?? ((error: unknown) => console.error(error));
+  const projectId = DEFAULT_PROJECT_ID;
+  const app = new Hono();
+
+  app.route('/', healthRoutes(deps.store));
+  app.route(
+    '/',
+    ingestRoutes({
+      store: deps.store,
+      projectId,
+      ...(deps.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.maxBodyBytes }),
+      ...(deps.prices === undefined ? {} : { prices: deps.prices }),
+    }),
+  );
+  app.route('/', queryRoutes({ store: deps.store, projectId }));
+
+  app.notFound((c) =>
+    c.json(
+      { error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}`, issues: [] },
+      404,
+    ),
+  );
+
+  app.onError((error, c) => {
+    let status: number;
+    let body: { error: string; message: string; issues: { path: string; message: string }[] };
+    if (error instanceof CollectorError) {
+      status = error.status;
+      body = { error: error.code, message: error.message, issues: error.issues };
+    } else if (error instanceof HTTPException) {
+      status = error.status;
+      body = { error: 'http_error', message: error.message, issues: [] };
+    } else {
+      logError(error);
+      status = 500;
+      body = { error: 'internal', message: 'internal error', issues: [] };
+    }
+    if (c.req.path === '/v1/traces' && mediaType(c.req.header('content-type')) === PROTOBUF_TYPE) {
+      const bytes = RpcStatus.encode(
+        RpcStatus.fromObject({ code: RPC_CODE[status] ?? 2, message: body.message }),
+      ).finish();
+      return c.body(new Uint8Array(bytes), status as 400, { 'content-type': PROTOBUF_TYPE });
+    }
+    return c.json(body, status as 400);
+  });
+
+  return app;
+}

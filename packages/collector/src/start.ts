@@ -1,0 +1,85 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { PriceBook } from '@pilotlight/conventions';
+import {
+  DEFAULT_HOST,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_PORT,
+  type SqliteSynchronous,
+} from './config.js';
+import { createApp } from './server.js';
+import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+
+/** Options of {@link startCollector}. */
+export interface StartCollectorOptions {
+  /** SQLite database file (created with its directory if missing). */
+  dbPath: string;
+  /** TCP port; 0 picks a free one (default 4318). */
+  port?: number;
+  /** Interface to bind (default 127.0.0.1). */
+  host?: string;
+  maxBodyBytes?: number;
+  sqliteSynchronous?: SqliteSynchronous;
+  prices?: PriceBook;
+}
+
+/** A running collector. */
+export interface CollectorHandle {
+  /** Base URL, e.g. `http://127.0.0.1:4318`; OTLP exporters post to `${url}/v1/traces`. */
+  url: string;
+  port: number;
+  /** Absolute path of the SQLite database file. */
+  dbPath: string;
+  /** Stops accepting connections, lets in-flight requests finish, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store and serves the collector in this process (for tests, examples
+ * and embedding). `pilotlight serve` does the same from environment variables.
+ *
+ * @example
+ * const collector = await startCollector({ dbPath: '/tmp/pl.db', port: 0 });
+ * // … export spans to `${collector.url}/v1/traces` …
+ * await collector.close();
+ */
+export async function startCollector(options: StartCollectorOptions): Promise<CollectorHandle> {
+  const store = openSqliteStore({
+    path: options.dbPath,
+    synchronous: options.sqliteSynchronous ?? 'full',
+  });
+  const app = createApp({
+    store,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    ...(options.prices === undefined ? {} : { prices: options.prices }),
+  });
+  const host = options.host ?? DEFAULT_HOST;
+  let server: ReturnType<typeof serve>;
+  try {
+    const address = await new Promise<AddressInfo>((resolve, reject) => {
+      server = serve(
+        { fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host },
+        resolve,
+      );
+      server.once('error', reject);
+    });
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${shownHost}:${address.port}`,
+      port: address.port,
+      dbPath: store.path,
+      close() {
+        closing ??= new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Idle keep-alive sockets would otherwise hold close() open.
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+        }).then(() => store.close());
+        return closing;
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,104 @@
+import type Database from 'better-sqlite3';
+
+/** One schema change. Versions are applied in order, each once, each in its own transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The schema, as an append-only list: never edit an applied migration, add one.
+ *
+ * `calls` is clustered by an integer `seq` (the rowid), so inserts append to the
+ * end of the table b-tree. Random keys (trace and span ids) live only in the one
+ * unique index that deduplicates resent spans and serves trace lookups; the only
+ * other index is on start time, which grows at its right edge too.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'calls',
+    sql: `
+      CREATE TABLE calls (
+        seq INTEGER PRIMARY KEY,
+        project_id TEXT NOT NULL,
+        trace_id BLOB NOT NULL,
+        span_id BLOB NOT NULL,
+        parent_span_id BLOB,
+        name TEXT NOT NULL,
+        operation TEXT,
+        provider TEXT,
+        model TEXT,
+        response_model TEXT,
+        response_id TEXT,
+        finish_reasons TEXT,
+        service_name TEXT,
+        start_ns INTEGER NOT NULL,
+        end_ns INTEGER NOT NULL,
+        ttft_ms REAL,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cache_read_input_tokens INTEGER,
+        cache_creation_input_tokens INTEGER,
+        reasoning_output_tokens INTEGER,
+        tokens_estimated INTEGER NOT NULL,
+        cost_usd REAL,
+        cost_source TEXT,
+        confidence REAL,
+        status TEXT NOT NULL,
+        error_type TEXT,
+        input TEXT,
+        output TEXT,
+        source_dialect TEXT,
+        warnings TEXT NOT NULL,
+        attributes TEXT NOT NULL,
+        received_at_ms INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX calls_by_span ON calls (project_id, trace_id, span_id);
+      CREATE INDEX calls_by_start ON calls (project_id, start_ns);
+    `,
+  },
+];
+
+/**
+ * Brings the database to the latest schema version. Safe when two processes
+ * start at once: the check and the changes happen under one write lock.
+ *
+ * @throws {Error} when the database was written by a newer collector (unknown version).
+ * @returns the versions applied now (empty when already up to date).
+ */
+export function migrate(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  const run = db.transaction((): number[] => {
+    const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
+      v: number | null;
+    };
+    const current = row.v ?? 0;
+    if (current > latest) {
+      throw new Error(
+        `database schema version ${current} is newer than this collector knows (${latest}); upgrade pilotlight`,
+      );
+    }
+    const applied: number[] = [];
+    const record = db.prepare(
+      'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+    );
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, new Date().toISOString());
+      applied.push(m.version);
+    }
+    return applied;
+  });
+  return run.immediate();
+}
