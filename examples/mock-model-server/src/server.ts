@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { handleMessages } from './anthropic-messages.js';
 import { type Dialect, type Exchange, sendJson, sleep } from './exchange.js';
 import { requestedErrorStatus, sendError } from './faults.js';
 import { handleChatCompletions } from './openai-chat.js';
+import { handleEmbeddings } from './openai-embeddings.js';
+import { handleResponses } from './openai-responses.js';
 import { isObject } from './text.js';
 
 /** Default host: loopback only, the mock is never meant to be reachable from elsewhere. */
@@ -52,6 +55,9 @@ interface Route {
 
 const ROUTES: Record<string, Route> = {
   '/v1/chat/completions': { dialect: 'openai', handler: handleChatCompletions },
+  '/v1/responses': { dialect: 'openai', handler: handleResponses },
+  '/v1/embeddings': { dialect: 'openai', handler: handleEmbeddings },
+  '/v1/messages': { dialect: 'anthropic', handler: handleMessages },
 };
 
 function headerRecord(req: IncomingMessage): Record<string, string> {
