@@ -83,9 +83,13 @@ export class SseWriter {
     }
     const head = event === undefined ? '' : `event: ${event}\n`;
     const text = typeof data === 'string' ? data : JSON.stringify(data);
-    this.exchange.res.write(`${head}data: ${text}\n\n`);
+    // Waiting for each write to flush keeps back-pressure honest and lets the stream-error
+    // model's two events reach the client before the socket is destroyed.
+    await new Promise<void>((resolve) => {
+      this.exchange.res.write(`${head}data: ${text}\n\n`, () => resolve());
+    });
     this.sent++;
-    return true;
+    return this.open();
   }
 
   end(): void {
