@@ -1,7 +1,7 @@
 import type { PriceBook } from '@pilotlight/conventions';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { CollectorError } from './errors.js';
+import { CollectorError, PayloadTooLargeError } from './errors.js';
 import { RpcStatus } from './otlp/proto.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes, mediaType, PROTOBUF_TYPE } from './routes/ingest.js';
@@ -72,13 +72,20 @@ export function createApp(deps: AppDeps): Hono {
       status = 500;
       body = { error: 'internal', message: 'internal error', issues: [] };
     }
+    // A refused body may still be arriving; closing the connection stops the client
+    // from reusing a socket the server is about to drop.
+    const headers: Record<string, string> =
+      error instanceof PayloadTooLargeError ? { connection: 'close' } : {};
     if (c.req.path === '/v1/traces' && mediaType(c.req.header('content-type')) === PROTOBUF_TYPE) {
       const bytes = RpcStatus.encode(
         RpcStatus.fromObject({ code: RPC_CODE[status] ?? 2, message: body.message }),
       ).finish();
-      return c.body(new Uint8Array(bytes), status as 400, { 'content-type': PROTOBUF_TYPE });
+      return c.body(new Uint8Array(bytes), status as 400, {
+        ...headers,
+        'content-type': PROTOBUF_TYPE,
+      });
     }
-    return c.json(body, status as 400);
+    return c.json(body, status as 400, headers);
   });
 
   return app;

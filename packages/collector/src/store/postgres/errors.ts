@@ -1,0 +1,134 @@
+import { CollectorError } from '../../errors.js';
+
+/** Seconds a client is told to wait when the database is unreachable (connection refused, reset, terminated). */
+export const DEFAULT_UNREACHABLE_RETRY_AFTER_SEC = 5;
+/** Seconds a client is told to wait when the database is reachable but overloaded (pool exhausted, timeouts, too many connections). */
+export const DEFAULT_OVERLOADED_RETRY_AFTER_SEC = 2;
+
+/** Why the store could not serve a request. */
+export type StoreUnavailableReason = 'unreachable' | 'overloaded';
+
+/**
+ * The store cannot serve the request right now, but may later: the database is
+ * down, unreachable, restarting, or overloaded. The HTTP layer answers 503 with
+ * `Retry-After: retryAfterSec`; nothing was (necessarily) written, and since
+ * inserts are idempotent a client may simply resend.
+ */
+export class StoreUnavailableError extends CollectorError {
+  override readonly name = 'StoreUnavailableError';
+  constructor(
+    readonly reason: StoreUnavailableReason,
+    readonly retryAfterSec: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(503, 'store_unavailable', message, [], options);
+  }
+}
+
+// SQLSTATE codes (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+const OVERLOADED_SQLSTATES = new Set([
+  '53000', // insufficient_resources
+  '53100', // disk_full
+  '53200', // out_of_memory
+  '53300', // too_many_connections
+  '57014', // query_canceled (statement_timeout)
+  '55P03', // lock_not_available (lock_timeout)
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+]);
+const UNREACHABLE_SQLSTATES = new Set([
+  '57P01', // admin_shutdown (pg_terminate_backend, smart/fast shutdown)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, recovery)
+  '57P05', // idle_session_timeout
+  '25006', // read_only_sql_transaction (a demoted primary after fail-over)
+]);
+const UNREACHABLE_NET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+function field(error: unknown, key: string): unknown {
+  return typeof error === 'object' && error !== null
+    ? (error as Record<string, unknown>)[key]
+    : undefined;
+}
+
+/**
+ * Classifies a driver error: `unreachable` and `overloaded` are transient (the
+ * caller should answer 503), `null` means any other error (a bug or bad data).
+ */
+export function classifyPostgresError(error: unknown): StoreUnavailableReason | null {
+  const code = field(error, 'code');
+  if (typeof code === 'string') {
+    if (code.startsWith('08') || UNREACHABLE_SQLSTATES.has(code) || UNREACHABLE_NET_CODES.has(code))
+      return 'unreachable';
+    if (OVERLOADED_SQLSTATES.has(code)) return 'overloaded';
+  }
+  const message = error instanceof Error ? error.message : '';
+  // node-postgres reports a lost socket and a pool wait timeout by message only.
+  if (
+    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
+      message,
+    )
+  ) {
+    return 'unreachable';
+  }
+  if (/timeout exceeded when trying to connect/i.test(message)) return 'overloaded';
+  if (error instanceof AggregateError) {
+    for (const inner of error.errors) {
+      const reason = classifyPostgresError(inner);
+      if (reason !== null) return reason;
+    }
+  }
+  return null;
+}
+
+/** Whether a query failed because its connection was lost (so a retry on a fresh connection may succeed). */
+export function isConnectionLost(error: unknown): boolean {
+  const code = field(error, 'code');
+  if (code === 'ECONNREFUSED') return false;
+  if (
+    typeof code === 'string' &&
+    (code.startsWith('08') || code === '57P01' || code === 'ECONNRESET' || code === 'EPIPE')
+  ) {
+    return true;
+  }
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|Client has encountered a connection error|not queryable/i.test(
+    message,
+  );
+}
+
+/** Wraps transient driver errors in {@link StoreUnavailableError}; returns any other error unchanged. */
+export function toStoreError(error: unknown): unknown {
+  if (error instanceof StoreUnavailableError) return error;
+  const reason = classifyPostgresError(error);
+  if (reason === null) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return reason === 'unreachable'
+    ? new StoreUnavailableError(
+        reason,
+        DEFAULT_UNREACHABLE_RETRY_AFTER_SEC,
+        `PostgreSQL is unreachable: ${detail}`,
+        {
+          cause: error,
+        },
+      )
+    : new StoreUnavailableError(
+        reason,
+        DEFAULT_OVERLOADED_RETRY_AFTER_SEC,
+        `PostgreSQL is overloaded: ${detail}`,
+        {
+          cause: error,
+        },
+      );
+}
