@@ -125,7 +125,10 @@ export function baseModelName(model: string): string {
   let name = model.trim().toLowerCase();
   const slash = name.lastIndexOf('/');
   if (slash >= 0) name = name.slice(slash + 1);
-  name = name.replace(/^(?:(?:us|eu|apac|global)\.)?(?:anthropic|meta|mistral|amazon|cohere)\./, '');
+  name = name.replace(
+    /^(?:(?:us|eu|apac|global)\.)?(?:anthropic|meta|mistral|amazon|cohere)\./,
+    '',
+  );
   return name.replace(SNAPSHOT_SUFFIX, '');
 }
 
