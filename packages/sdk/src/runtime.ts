@@ -1,0 +1,244 @@
+import { context, propagation, type Tracer, trace } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { createPriceBook, DEFAULT_PRICES } from '@pilotlight/conventions';
+import { createRedactor } from './capture/redaction.js';
+import { type InitOptions, type ResolvedConfig, resolveConfig } from './config.js';
+import { createEnricher } from './export/enrich.js';
+import { OtlpHttpJsonExporter } from './export/exporter.js';
+import { type DeliveryStats, PilotlightSpanProcessor } from './export/processor.js';
+import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
+
+interface Runtime {
+  config: ResolvedConfig;
+  tracer: Tracer;
+  processor: PilotlightSpanProcessor;
+  otlp: OtlpHttpJsonExporter | null;
+  shutdownProvider: () => Promise<void>;
+  removeExitHooks: () => void;
+}
+
+let runtime: Runtime | null = null;
+
+const EMPTY_STATS: DeliveryStats = {
+  queued: 0,
+  exported: 0,
+  droppedQueueFull: 0,
+  droppedExportFailed: 0,
+  dropped: 0,
+  sampledOut: 0,
+};
+
+/** The tracer wrapped calls use: pilotlight's after `init()`, else the global one. */
+export function currentTracer(): Tracer {
+  return runtime?.tracer ?? trace.getTracer(SCOPE_NAME, SCOPE_VERSION);
+}
+
+/** True when the app already registered a (non-no-op) global tracer provider. */
+function hasGlobalProvider(): boolean {
+  const provider = trace.getTracerProvider() as { getDelegate?: () => object };
+  const delegate = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider;
+  return delegate.constructor.name !== 'NoopTracerProvider';
+}
+
+/**
+ * Starts pilotlight: spans of wrapped clients and `traceCall` are batched, redacted and sent
+ * over OTLP/HTTP to `${endpoint}/v1/traces`. Without a tracer provider in the app it starts
+ * `@opentelemetry/sdk-node` (context propagation included); with one, pilotlight keeps its own
+ * provider for its spans and uses the app's context, so app spans still become parents.
+ * Calling it twice warns and keeps the first setup. Never throws.
+ *
+ * @example
+ * import { init, wrapOpenAI } from '@pilotlight/sdk';
+ * init({ serviceName: 'support-bot' });
+ * const openai = wrapOpenAI(new OpenAI());
+ */
+export function init(options: InitOptions = {}): void {
+  const config = resolveConfig(options);
+  if (runtime !== null) {
+    config.logger.warn('pilotlight: init() called twice; keeping the first configuration');
+    return;
+  }
+  try {
+    runtime = start(config, options);
+  } catch (error) {
+    config.logger.warn(`pilotlight: init failed, spans will not be exported: ${String(error)}`);
+  }
+}
+
+function start(config: ResolvedConfig, options: InitOptions): Runtime {
+  const otlp =
+    options.exporter === undefined
+      ? new OtlpHttpJsonExporter({
+          url: config.tracesUrl,
+          headers: config.headers,
+          timeoutMs: config.exportTimeoutMs,
+          retryDeadlineMs: config.retryDeadlineMs,
+          initialBackoffMs: config.initialBackoffMs,
+          maxBackoffMs: config.maxBackoffMs,
+        })
+      : null;
+  const prices = createPriceBook([...DEFAULT_PRICES, ...config.prices]);
+  const processor = new PilotlightSpanProcessor({
+    exporter: options.exporter ?? (otlp as OtlpHttpJsonExporter),
+    maxQueueSize: config.maxQueueSize,
+    maxExportBatchSize: config.maxExportBatchSize,
+    scheduledDelayMs: config.scheduledDelayMs,
+    sampleRatio: config.sampleRatio,
+    keepErrors: config.keepErrors,
+    logger: config.logger,
+    enrich: createEnricher({
+      captureContent: config.captureContent,
+      redactor: config.redact === false ? null : createRedactor(config.redact),
+      maxContentChars: config.maxContentChars,
+      prices,
+    }),
+  });
+  const resourceAttributes = { ...config.resourceAttributes };
+  const useNodeSdk =
+    config.setup === 'node-sdk' || (config.setup === 'auto' && !hasGlobalProvider());
+  let tracer: Tracer;
+  let shutdownProvider: () => Promise<void>;
+  if (useNodeSdk) {
+    const sdk = new NodeSDK({
+      ...(config.serviceName === undefined ? {} : { serviceName: config.serviceName }),
+      resource: resourceFromAttributes(resourceAttributes),
+      spanProcessors: [processor],
+      instrumentations: [],
+    });
+    sdk.start();
+    tracer = trace.getTracer(SCOPE_NAME, SCOPE_VERSION);
+    shutdownProvider = async () => {
+      await sdk.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    };
+  } else {
+    if (config.serviceName !== undefined) resourceAttributes['service.name'] = config.serviceName;
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes(resourceAttributes),
+      spanProcessors: [processor],
+    });
+    tracer = provider.getTracer(SCOPE_NAME, SCOPE_VERSION);
+    shutdownProvider = () => provider.shutdown();
+  }
+  const rt: Runtime = {
+    config,
+    tracer,
+    processor,
+    otlp,
+    shutdownProvider,
+    removeExitHooks: () => undefined,
+  };
+  if (config.flushOnExit) rt.removeExitHooks = installExitHooks(rt);
+  return rt;
+}
+
+function withTimeout(work: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+    );
+  });
+}
+
+function installExitHooks(rt: Runtime): () => void {
+  let exiting = false;
+  const exitFlush = async (): Promise<void> => {
+    const done = await withTimeout(
+      holdOpen(rt, rt.processor.forceFlush()),
+      rt.config.exitFlushTimeoutMs,
+    );
+    if (!done) {
+      const lost = rt.processor.dropQueued();
+      if (lost > 0)
+        rt.config.logger.warn(`pilotlight: exit flush timed out; ${lost} spans dropped`);
+    }
+    const { dropped } = rt.processor.getStats();
+    if (dropped > 0) rt.config.logger.warn(`pilotlight: ${dropped} spans were dropped in total`);
+  };
+  const onBeforeExit = (): void => {
+    // `beforeExit` fires again after our flush empties the loop: flush only when there is work.
+    if (exiting || rt.processor.getStats().queued === 0) return;
+    exiting = true;
+    void exitFlush().finally(() => {
+      exiting = false;
+    });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (exiting) return;
+    exiting = true;
+    void exitFlush().finally(() => {
+      // Ours was the only listener: restore the default behaviour (terminate by the signal).
+      if (process.listenerCount(signal) === 1) {
+        process.removeListener(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    });
+  };
+  process.on('beforeExit', onBeforeExit);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.removeListener('beforeExit', onBeforeExit);
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGINT', onSignal);
+  };
+}
+
+function holdOpen(rt: Runtime, work: Promise<void>): Promise<void> {
+  return rt.otlp === null ? work : rt.otlp.holdOpen(work);
+}
+
+/**
+ * Delivers every buffered span (for serverless handlers: call it before returning).
+ * Resolves when the collector confirmed them or their retry deadline passed; never rejects.
+ */
+export async function flush(): Promise<void> {
+  const rt = runtime;
+  if (rt === null) return;
+  try {
+    await holdOpen(rt, rt.processor.forceFlush());
+  } catch {
+    // Failures are counted in the delivery stats.
+  }
+}
+
+/** Flushes, stops exporting and releases the global OpenTelemetry registration. Idempotent; never rejects. */
+export async function shutdown(): Promise<void> {
+  const rt = runtime;
+  if (rt === null) return;
+  runtime = null;
+  rt.removeExitHooks();
+  try {
+    await holdOpen(rt, rt.processor.forceFlush());
+    await rt.shutdownProvider();
+  } catch {
+    // Nothing to report to the caller; counters keep the losses.
+  }
+}
+
+/** Counters of the delivery pipeline (queued, exported, dropped, sampled out). */
+export function getDeliveryStats(): DeliveryStats {
+  return runtime?.processor.getStats() ?? { ...EMPTY_STATS };
+}
+
+/** Spans lost so far (queue full or undeliverable before the retry deadline). */
+export function getDroppedSpanCount(): number {
+  return runtime?.processor.getStats().dropped ?? 0;
+}
+
+/** The resolved configuration, or null before `init()`. */
+export function currentConfig(): ResolvedConfig | null {
+  return runtime?.config ?? null;
+}

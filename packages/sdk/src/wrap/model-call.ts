@@ -1,0 +1,68 @@
+import type { Span } from '@opentelemetry/api';
+import { type DeferredCapture, deferCapture } from '../capture/deferred.js';
+import { SpanEnder } from './common.js';
+import { observeResult } from './proxy.js';
+import { observeStream } from './stream.js';
+
+/** The deferred capture of one model call, fed on the caller's path with cheap steps only. */
+export interface CallCapture extends DeferredCapture {
+  readonly streaming: boolean;
+  /** Keeps a reference to a non-streamed response (read later, in the batch path). */
+  setResponse(value: unknown): void;
+  /** Accumulates one streamed chunk (string pushes and number reads, no serialisation). */
+  onChunk(chunk: unknown): void;
+}
+
+/**
+ * Runs one provider call inside a span: `begin` reads the request and starts the span (or
+ * returns null to call through untraced); the result is observed without changing what the
+ * caller receives; a user's error is recorded and re-thrown unchanged. Failures of our own
+ * code fall back to the plain call.
+ */
+export function traceModelCall(
+  original: (...args: unknown[]) => unknown,
+  thisArg: unknown,
+  args: unknown[],
+  begin: (params: Record<string, unknown>) => { span: Span; capture: CallCapture } | null,
+): unknown {
+  const params = args[0];
+  let started: { span: Span; capture: CallCapture } | null = null;
+  if (params !== null && typeof params === 'object') {
+    try {
+      started = begin(params as Record<string, unknown>);
+    } catch {
+      started = null;
+    }
+  }
+  if (started === null) return Reflect.apply(original, thisArg, args);
+  const { span, capture } = started;
+  deferCapture(span, capture);
+  const ender = new SpanEnder(span);
+  let result: unknown;
+  try {
+    result = Reflect.apply(original, thisArg, args);
+  } catch (error) {
+    ender.fail(error);
+    throw error;
+  }
+  return observeResult(result, {
+    onValue(value) {
+      if (
+        capture.streaming &&
+        value !== null &&
+        typeof value === 'object' &&
+        Symbol.asyncIterator in value
+      ) {
+        return observeStream(value, {
+          onChunk: (chunk) => capture.onChunk(chunk),
+          onEnd: (outcome, error) => (outcome === 'error' ? ender.fail(error) : ender.end()),
+        });
+      }
+      capture.setResponse(value);
+      ender.end();
+      return value;
+    },
+    onError: (error) => ender.fail(error),
+    onRawResponse: () => ender.end(),
+  });
+}
