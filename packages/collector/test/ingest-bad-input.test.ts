@@ -49,7 +49,11 @@ function protobufBody(
   ).finish();
 }
 
-async function postRaw(url: string, body: BodyInit, headers: Record<string, string>) {
+async function postRaw(
+  url: string,
+  body: Uint8Array | string | ReadableStream<Uint8Array>,
+  headers: Record<string, string>,
+) {
   const res = await fetch(`${url}/v1/traces`, {
     method: 'POST',
     headers,
