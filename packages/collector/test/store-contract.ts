@@ -452,7 +452,12 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreF
           },
           alpha: '',
         };
-        const output = ['plain', { 'key with spaces': { '': 'empty key' } }, 3.141592653589793];
+        const output = [
+          'plain',
+          { 'key with spaces': { '': 'empty key' } },
+          Math.PI,
+          2.718281828459045e-300,
+        ];
         const attributes = {
           'gen_ai.request.temperature': 0.7,
           'resource.service.name': 'checkout',

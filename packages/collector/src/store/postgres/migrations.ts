@@ -103,7 +103,10 @@ export async function migratePostgres(
   migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS,
 ): Promise<number[]> {
   const quoted = quoteIdent(schema);
-  await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [ADVISORY_LOCK_CLASS.migrate, schema]);
+  await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [
+    ADVISORY_LOCK_CLASS.migrate,
+    schema,
+  ]);
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${quoted}.schema_migrations (
@@ -112,7 +115,9 @@ export async function migratePostgres(
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
     const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-    const { rows } = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${quoted}.schema_migrations`);
+    const { rows } = await client.query<{ v: number | null }>(
+      `SELECT max(version) AS v FROM ${quoted}.schema_migrations`,
+    );
     const current = rows[0]?.v ?? 0;
     if (current > latest) {
       throw new Error(
@@ -126,7 +131,10 @@ export async function migratePostgres(
       try {
         await client.query(`SET LOCAL search_path TO ${quoted}`);
         await client.query(m.sql);
-        await client.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+        await client.query(
+          `INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`,
+          [m.version, m.name],
+        );
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -136,7 +144,9 @@ export async function migratePostgres(
     }
     return applied;
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [ADVISORY_LOCK_CLASS.migrate, schema]).catch(() => undefined);
+    await client
+      .query('SELECT pg_advisory_unlock($1, hashtext($2))', [ADVISORY_LOCK_CLASS.migrate, schema])
+      .catch(() => undefined);
   }
 }
 

@@ -26,7 +26,11 @@ export function partitionName(day: number): string {
  *
  * @returns whether this call created the partition.
  */
-export async function ensureDayPartition(pool: Pool, schema: string, day: number): Promise<boolean> {
+export async function ensureDayPartition(
+  pool: Pool,
+  schema: string,
+  day: number,
+): Promise<boolean> {
   const s = quoteIdent(schema);
   const name = partitionName(day);
   const from = BigInt(day) * NANOS_PER_DAY;
@@ -36,20 +40,29 @@ export async function ensureDayPartition(pool: Pool, schema: string, day: number
   try {
     await client.query('BEGIN');
     try {
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ADVISORY_LOCK_CLASS.partitions, schema]);
-      const exists = await client.query('SELECT to_regclass($1) AS r', [`${s}.${quoteIdent(name)}`]);
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        ADVISORY_LOCK_CLASS.partitions,
+        schema,
+      ]);
+      const exists = await client.query('SELECT to_regclass($1) AS r', [
+        `${s}.${quoteIdent(name)}`,
+      ]);
       if (exists.rows[0]?.r !== null) {
         await client.query('COMMIT');
         return false;
       }
       const p = `${s}.${quoteIdent(name)}`;
-      await client.query(`CREATE TABLE ${p} (LIKE ${s}.calls INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+      await client.query(
+        `CREATE TABLE ${p} (LIKE ${s}.calls INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+      );
       await client.query(
         `WITH moved AS (DELETE FROM ${s}.calls_default WHERE start_ns >= $1 AND start_ns < $2 RETURNING *)
          INSERT INTO ${p} SELECT * FROM moved`,
         [from.toString(), to.toString()],
       );
-      await client.query(`ALTER TABLE ${s}.calls ATTACH PARTITION ${p} FOR VALUES FROM (${from}) TO (${to})`);
+      await client.query(
+        `ALTER TABLE ${s}.calls ATTACH PARTITION ${p} FOR VALUES FROM (${from}) TO (${to})`,
+      );
       await client.query('COMMIT');
       return true;
     } catch (error) {
@@ -77,14 +90,21 @@ export interface RetentionResult {
  * (a catalog operation, no row-by-row delete), and deletes older rows that sit
  * in the default partition. Rows of the partition containing the cutoff stay.
  */
-export async function dropCallsBefore(pool: Pool, schema: string, cutoffUnixNano: bigint): Promise<RetentionResult> {
+export async function dropCallsBefore(
+  pool: Pool,
+  schema: string,
+  cutoffUnixNano: bigint,
+): Promise<RetentionResult> {
   const s = quoteIdent(schema);
   const client: PoolClient = await pool.connect();
   let release: Error | undefined;
   try {
     await client.query('BEGIN');
     try {
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ADVISORY_LOCK_CLASS.partitions, schema]);
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        ADVISORY_LOCK_CLASS.partitions,
+        schema,
+      ]);
       const { rows } = await client.query<{ name: string; bound: string }>(
         `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid

@@ -1,0 +1,21 @@
+export {
+  classifyPostgresError,
+  DEFAULT_OVERLOADED_RETRY_AFTER_SEC,
+  DEFAULT_UNREACHABLE_RETRY_AFTER_SEC,
+  StoreUnavailableError,
+  type StoreUnavailableReason,
+  toStoreError,
+} from './errors.js';
+export { migratePostgres, POSTGRES_MIGRATIONS, type PostgresMigration } from './migrations.js';
+export { dayOf, NANOS_PER_DAY, partitionName, type RetentionResult } from './partitions.js';
+export {
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_PARTITION_FUTURE_DAYS,
+  DEFAULT_PARTITION_PAST_DAYS,
+  DEFAULT_POOL_SIZE,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  openPostgresStore,
+  type PostgresSpanStore,
+  type PostgresStoreOptions,
+} from './postgres-store.js';
