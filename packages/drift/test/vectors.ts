@@ -1,6 +1,7 @@
 // Loads the shared drift vectors (scipy/numpy reference values checked against Evidently).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type GenSpec, generate } from './generate.js';
 
 export type Encoded = number | string;
 
@@ -12,6 +13,9 @@ export interface VectorCase {
   n_current: number;
   reference: Encoded[];
   current: Encoded[];
+  /** Extra vectors: large windows described by a generator spec instead of stored values. */
+  reference_gen?: GenSpec;
+  current_gen?: GenSpec;
   expect_error: boolean;
   expected: Expected | null;
 }
@@ -26,7 +30,7 @@ export interface Expected {
   ks_statistic?: number;
   ks_pvalue?: number;
   ks_method?: string;
-  ks_pvalue_asymp?: number;
+  ks_pvalue_asymp?: Encoded;
   psi: number;
   jensenshannon: number;
   jensenshannon_base2: number;
@@ -56,7 +60,12 @@ export interface Expected {
 
 export function loadVectors(file: string): VectorCase[] {
   const path = fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
-  return (JSON.parse(readFileSync(path, 'utf8')) as { cases: VectorCase[] }).cases;
+  const cases = (JSON.parse(readFileSync(path, 'utf8')) as { cases: VectorCase[] }).cases;
+  for (const c of cases) {
+    if (c.reference_gen) c.reference = generate(c.reference_gen);
+    if (c.current_gen) c.current = generate(c.current_gen);
+  }
+  return cases;
 }
 
 /** 'NaN' / 'Infinity' / '-Infinity' strings back to numbers. */
