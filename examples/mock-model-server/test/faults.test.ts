@@ -135,6 +135,22 @@ describe('fault injection (OpenAI)', () => {
     expect(seen.some((c) => c.choices[0]?.finish_reason)).toBe(false);
   });
 
+  it('model mock-stream-error breaks a Responses stream after two events', async () => {
+    const stream = await openai.responses.create({
+      model: 'mock-stream-error',
+      input: 'one two three',
+      stream: true,
+    });
+    const types: string[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const event of stream) types.push(event.type);
+      })(),
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(types).toEqual(['response.created', 'response.in_progress']);
+  });
+
   it('model mock-stream-error drops a non-streaming request with a connection error', async () => {
     expect(await rejection(chat('mock-stream-error'))).toBeInstanceOf(OpenAI.APIConnectionError);
   });
@@ -166,6 +182,20 @@ describe('fault injection (Anthropic)', () => {
       if (status === 429) expect(apiError.headers?.get('retry-after')).toBe('1');
     });
   }
+
+  it('injects errors through the x-mock-error header on /v1/messages', async () => {
+    const error = await rejection(
+      anthropic.messages.create(
+        { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] },
+        { headers: { 'x-mock-error': '529' } },
+      ),
+    );
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+    expect((error as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      error: { type: 'overloaded_error' },
+    });
+  });
 
   it('breaks an Anthropic stream after two events with mock-stream-error', async () => {
     const stream = await anthropic.messages.create({

@@ -55,6 +55,13 @@ describe('startMockModelServer', () => {
     expect(await res.json()).toMatchObject({ error: { code: 'unknown_url' } });
   });
 
+  it('answers other methods on a model route with 405', async () => {
+    const mock = await start();
+    const res = await fetch(`${mock.openaiBaseURL}/chat/completions`);
+    expect(res.status).toBe(405);
+    expect(mock.requests[0]).toMatchObject({ method: 'GET', body: undefined });
+  });
+
   it('rejects a body that is not a JSON object with 400', async () => {
     const mock = await start();
     const res = await fetch(`${mock.openaiBaseURL}/chat/completions`, {
