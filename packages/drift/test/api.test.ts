@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { chiSquare, detectDrift, kolmogorovSf, ks2samp, psi, wasserstein } from '../src/index.js';
+import { roundHalfEven } from '../src/ks.js';
+
+describe('invalid input', () => {
+  it('rejects a non-number in a numeric window, naming the window and index', () => {
+    const bad = [1, 2, '3'] as unknown as number[];
+    expect(() => ks2samp([1, 2], bad)).toThrow(/current window, index 2: the string "3"/);
+    expect(() => psi(bad, [1])).toThrow(RangeError);
+  });
+
+  it('rejects NaN and infinities in a Float64Array', () => {
+    expect(() => wasserstein(new Float64Array([1, Number.NaN]), [1])).toThrow(
+      /reference window, index 1: NaN is not a finite number/,
+    );
+    expect(() => ks2samp([1], new Float64Array([0, 0, -Infinity]))).toThrow(
+      /current window, index 2/,
+    );
+  });
+
+  it('rejects empty windows', () => {
+    expect(() => ks2samp([], [1])).toThrow(/reference window is empty/);
+    expect(() => chiSquare(['a'], [])).toThrow(/current window is empty/);
+  });
+
+  it('rejects a non-string in a categorical window', () => {
+    const bad = ['a', null] as unknown as string[];
+    expect(() => detectDrift(['a'], bad, { kind: 'categorical' })).toThrow(
+      /current window, index 1: expected a string, got null/,
+    );
+  });
+
+  it('refuses numeric-only tests on categorical windows', () => {
+    expect(() => detectDrift(['a'], ['b'], { kind: 'categorical', method: 'ks' })).toThrow(
+      RangeError,
+    );
+  });
+});
+
+describe('ks2samp', () => {
+  it('reproduces the textbook exact p-value 2 / C(6, 3)', () => {
+    // scipy.stats.ks_2samp([1, 2, 3], [4, 5, 6]) -> (1.0, 0.1)
+    const r = ks2samp([1, 2, 3], [4, 5, 6]);
+    expect(r.statistic).toBe(1);
+    expect(r.pValue).toBeCloseTo(0.1, 15);
+    expect(r.method).toBe('exact');
+  });
+
+  it('does not modify its inputs', () => {
+    const a = [3, 1, 2];
+    const b = new Float64Array([9, 8, 7]);
+    ks2samp(a, b);
+    expect(a).toEqual([3, 1, 2]);
+    expect(Array.from(b)).toEqual([9, 8, 7]);
+  });
+
+  it('can force either path', () => {
+    expect(ks2samp([1, 2, 3], [4, 5, 6], { method: 'asymp' }).method).toBe('asymp');
+    const big = Array.from({ length: 10_001 }, (_, i) => i);
+    expect(ks2samp(big, [0.5, 1.5], { method: 'exact' }).method).toBe('exact');
+    expect(ks2samp(big, [0.5, 1.5]).method).toBe('asymp');
+  });
+
+  it('rounds the effective n half to even, as numpy does', () => {
+    expect(roundHalfEven(5000.5)).toBe(5000);
+    expect(roundHalfEven(10.5)).toBe(10);
+    expect(roundHalfEven(11.5)).toBe(12);
+    expect(roundHalfEven(7.4999)).toBe(7);
+  });
+
+  it('uses the one-sample Kolmogorov distribution at the effective n', () => {
+    // scipy.stats.kstwo.sf(0.05, 400) -> 0.26121244607129124
+    expect(kolmogorovSf(400, 0.05)).toBeCloseTo(0.26121244607129124, 12);
+  });
+});
+
+describe('detectDrift', () => {
+  it('returns bins a report can draw', () => {
+    const r = detectDrift(['a', 'b', 'b'], ['b', 'c'], { kind: 'categorical', method: 'psi' });
+    expect(r.bins).toEqual({
+      binning: 'per_value',
+      keys: ['a', 'b', 'c'],
+      referenceCounts: [1, 2, 0],
+      currentCounts: [0, 1, 1],
+    });
+  });
+
+  it('honours a custom threshold', () => {
+    const a = Array.from({ length: 50 }, (_, i) => i);
+    const b = a.map((x) => x + 5);
+    const loose = detectDrift(a, b, { kind: 'numeric', method: 'wasserstein', threshold: 1 });
+    expect(loose.threshold).toBe(1);
+    expect(loose.drifted).toBe(false);
+    expect(detectDrift(a, b, { kind: 'numeric', method: 'wasserstein' }).drifted).toBe(true);
+  });
+});
+
+describe('psi binning options', () => {
+  it('supports a fixed number of equal-width bins', () => {
+    const r = psi([0, 1, 2, 3], [0, 0, 3, 3], { binning: { count: 3 } });
+    expect(r.bins).toMatchObject({
+      binning: 'fixed',
+      edges: [0, 1, 2, 3],
+      referenceCounts: [1, 1, 2],
+    });
+  });
+});

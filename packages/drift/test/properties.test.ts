@@ -1,0 +1,169 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { chiSquare, detectDrift, jensenShannon, ks2samp, psi, wasserstein } from '../src/index.js';
+
+// Finite doubles of moderate size, with a share of repeats so ties are common.
+const value = fc.oneof(
+  fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }),
+  fc.integer({ min: -5, max: 5 }),
+);
+const window = fc.array(value, { minLength: 1, maxLength: 60 });
+const category = fc.constantFrom('stop', 'length', 'tool_calls', 'content_filter', 'é', '');
+const catWindow = fc.array(category, { minLength: 1, maxLength: 80 });
+const runs = { numRuns: 300 };
+
+describe('properties: ks2samp', () => {
+  it('keeps the statistic and p-value in [0, 1]', () => {
+    fc.assert(
+      fc.property(
+        window,
+        window,
+        fc.constantFrom('auto', 'exact', 'asymp' as const),
+        (a, b, method) => {
+          // 1 vs 1 on the asymptotic path: effective n rounds to 0 and scipy's kstwo.sf gives NaN.
+          fc.pre(!(method === 'asymp' && a.length === 1 && b.length === 1));
+          const r = ks2samp(a, b, { method });
+          expect(r.statistic).toBeGreaterThanOrEqual(0);
+          expect(r.statistic).toBeLessThanOrEqual(1);
+          expect(r.pValue).toBeGreaterThanOrEqual(0);
+          expect(r.pValue).toBeLessThanOrEqual(1);
+        },
+      ),
+      runs,
+    );
+  });
+
+  it('is symmetric in its two windows (two-sided)', () => {
+    fc.assert(
+      fc.property(window, window, (a, b) => {
+        const ab = ks2samp(a, b);
+        const ba = ks2samp(b, a);
+        expect(ba.statistic).toBe(ab.statistic);
+        expect(ba.pValue).toBeCloseTo(ab.pValue, 12);
+        expect(ba.method).toBe(ab.method);
+      }),
+      runs,
+    );
+  });
+
+  it('swaps less and greater when the windows swap', () => {
+    fc.assert(
+      fc.property(window, window, (a, b) => {
+        expect(ks2samp(a, b, { alternative: 'less' }).statistic).toBe(
+          ks2samp(b, a, { alternative: 'greater' }).statistic,
+        );
+      }),
+      runs,
+    );
+  });
+
+  it('finds no difference between a window and a shuffled copy of it', () => {
+    fc.assert(
+      fc.property(window, (a) => {
+        const r = ks2samp(a, [...a].reverse());
+        expect(r.statistic).toBe(0);
+        expect(r.pValue).toBe(1);
+      }),
+      runs,
+    );
+  });
+});
+
+describe('properties: psi and jensenShannon', () => {
+  it('PSI is never negative and is 0 for identical windows', () => {
+    fc.assert(
+      fc.property(window, window, (a, b) => {
+        expect(psi(a, b).value).toBeGreaterThanOrEqual(0);
+        expect(psi(a, a).value).toBe(0);
+      }),
+      runs,
+    );
+  });
+
+  it('Jensen-Shannon is symmetric, in [0, sqrt(ln 2)], and 0 for identical windows', () => {
+    fc.assert(
+      fc.property(catWindow, catWindow, (a, b) => {
+        const ab = jensenShannon(a, b).value;
+        expect(jensenShannon(b, a).value).toBeCloseTo(ab, 12);
+        expect(ab).toBeGreaterThanOrEqual(0);
+        expect(ab).toBeLessThanOrEqual(Math.sqrt(Math.LN2) + 1e-12);
+        expect(jensenShannon(a, a).value).toBe(0);
+        expect(jensenShannon(a, b, { base: 2 }).value).toBeLessThanOrEqual(1 + 1e-12);
+      }),
+      runs,
+    );
+  });
+
+  it('bins count every value of both windows exactly once', () => {
+    fc.assert(
+      fc.property(window, window, (a, b) => {
+        const { bins } = psi(a, b);
+        const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+        expect(sum(bins.referenceCounts)).toBe(a.length);
+        expect(sum(bins.currentCounts)).toBe(b.length);
+      }),
+      runs,
+    );
+  });
+});
+
+describe('properties: wasserstein and chiSquare', () => {
+  it('Wasserstein is symmetric, non-negative, 0 for identical windows and moves with a shift', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 60 }),
+        fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 100 }),
+        (a, b, shift) => {
+          const ab = wasserstein(a, b).value;
+          expect(wasserstein(b, a).value).toBeCloseTo(ab, 9);
+          expect(ab).toBeGreaterThanOrEqual(0);
+          expect(wasserstein(a, a).value).toBe(0);
+          // W1 between a window and the same window shifted by c is exactly |c|
+          expect(
+            wasserstein(
+              a,
+              a.map((x) => x + shift),
+            ).value,
+          ).toBeCloseTo(shift, 9);
+        },
+      ),
+      runs,
+    );
+  });
+
+  it('chi-square contingency is symmetric and its p-value is in [0, 1]', () => {
+    fc.assert(
+      fc.property(catWindow, catWindow, (a, b) => {
+        const ab = chiSquare(a, b);
+        const ba = chiSquare(b, a);
+        expect(ba.statistic).toBeCloseTo(ab.statistic, 9);
+        expect(ab.pValue).toBeGreaterThanOrEqual(0);
+        expect(ab.pValue).toBeLessThanOrEqual(1);
+      }),
+      runs,
+    );
+  });
+});
+
+describe('properties: detectDrift', () => {
+  it('finds no drift between identical windows, whatever the test', () => {
+    const methods = ['auto', 'ks', 'psi', 'js', 'wasserstein', 'chi2', 'chisquare', 'z'] as const;
+    fc.assert(
+      fc.property(window, fc.constantFrom(...methods), (a, method) => {
+        expect(detectDrift(a, [...a], { kind: 'numeric', method }).drifted).toBe(false);
+      }),
+      runs,
+    );
+    fc.assert(
+      fc.property(
+        catWindow,
+        fc.constantFrom('auto', 'psi', 'js', 'chi2', 'chisquare', 'z' as const),
+        (a, method) => {
+          expect(detectDrift(a, [...a], { kind: 'categorical', method }).drifted).toBe(false);
+        },
+      ),
+      runs,
+    );
+  });
+});
