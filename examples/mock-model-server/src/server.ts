@@ -79,8 +79,16 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
       if (size > MAX_BODY_BYTES) tooLarge = true;
       else chunks.push(chunk);
     });
-    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    let ended = false;
+    req.on('end', () => {
+      ended = true;
+      resolve(tooLarge ? 'too-large' : Buffer.concat(chunks));
+    });
     req.on('error', reject);
+    // A client that goes away mid-body never sends 'end'; don't leave the handler waiting.
+    req.on('close', () => {
+      if (!ended) reject(new Error('client closed the connection before sending its body'));
+    });
   });
 }
 
