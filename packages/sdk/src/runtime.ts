@@ -3,6 +3,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { createPriceBook, DEFAULT_PRICES } from '@pilotlight/conventions';
+import { isDuplicateProviderSpan } from './capture/duplicates.js';
 import { createRedactor } from './capture/redaction.js';
 import { type InitOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { createEnricher } from './export/enrich.js';
@@ -88,6 +89,7 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
     sampleRatio: config.sampleRatio,
     keepErrors: config.keepErrors,
     logger: config.logger,
+    filter: (span) => !isDuplicateProviderSpan(span),
     enrich: createEnricher({
       captureContent: config.captureContent,
       redactor: config.redact === false ? null : createRedactor(config.redact),

@@ -55,7 +55,7 @@ const IPV6_CANDIDATE =
 // Numbers written as phone numbers: with a country code or with separators between groups,
 // so plain integers, dates (2024-01-15) and amounts are left alone.
 const PHONE =
-  /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]\d{3,5}(?!\w)|(?<![\w+])\+\d{8,15}(?!\w)/g;
+  /(?<![\w+]|\d[ .-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]\d{3,5}(?![\w]|[ .-]\d)|(?<![\w+])\+\d{8,15}(?!\w)/g;
 
 /** The Luhn checksum of a digit string (ISO/IEC 7812-1). */
 export function luhnValid(digits: string): boolean {

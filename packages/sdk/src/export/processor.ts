@@ -35,6 +35,8 @@ export interface PilotlightSpanProcessorOptions {
   sampleRatio?: number;
   /** Keep errored spans whatever the ratio (default true). */
   keepErrors?: boolean;
+  /** Spans for which this returns false are not exported (e.g. duplicates of ours). */
+  filter?: (span: ReadableSpan) => boolean;
   /** Turns a batch into what is exported (redaction, content, cost): runs off the caller's path. */
   enrich?: (spans: ReadableSpan[]) => Promise<ReadableSpan[]>;
   logger?: Logger;
@@ -70,6 +72,7 @@ export class PilotlightSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.stopped !== null) return;
+    if (this.options.filter !== undefined && !this.options.filter(span)) return;
     if (this.sampleBound < 0x1_0000_0000 && !this.keep(span)) {
       this.stats.sampledOut++;
       return;

@@ -9,6 +9,7 @@ import {
   str,
 } from '../capture/content.js';
 import type { CaptureContext } from '../capture/deferred.js';
+import { expectNativeChild, markDuplicate } from '../capture/duplicates.js';
 import { elapsedMs, type Usage, writeOutcome } from './common.js';
 import { type CallCapture, traceModelCall } from './model-call.js';
 import { createTracedProxy } from './proxy.js';
@@ -205,6 +206,16 @@ class MessagesCapture implements CallCapture {
   }
 }
 
+/** Whether this client traces its own calls (`openTelemetry` option, on by default in recent versions). */
+function nativeTracing(client: object): boolean {
+  try {
+    const option = (client as { openTelemetry?: { traces?: { enabled?: unknown } } }).openTelemetry;
+    return option !== undefined && option.traces?.enabled !== false;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Traces an `@anthropic-ai/sdk` client: `messages.create` (plain and `stream: true`) and
  * `messages.stream` (which calls `create` through the traced view) produce one CLIENT span
@@ -218,23 +229,34 @@ class MessagesCapture implements CallCapture {
 export function wrapAnthropic<T extends object>(client: T, options: WrapAnthropicOptions = {}): T {
   const provider = options.provider ?? ProviderName.ANTHROPIC;
   const server = serverAttributes((client as { baseURL?: unknown }).baseURL);
+  const native = nativeTracing(client);
   return createTracedProxy(client, {
     'messages.create': (original, thisArg, args) =>
-      traceModelCall(original, thisArg, args, (params) => {
-        const streaming = params.stream === true;
-        const span = startModelSpan(
-          OperationName.CHAT,
-          provider,
-          str(params.model),
-          server,
-          streaming,
-          'llm',
-        );
-        const messages = Array.isArray(params.messages) ? params.messages.slice() : [];
-        return {
-          span,
-          capture: new MessagesCapture(params, messages, streaming, performance.now()),
-        };
-      }),
+      traceModelCall(
+        original,
+        thisArg,
+        args,
+        (params, args) => {
+          // `messages.stream()` opens the client's own span first and hands it to `create()`.
+          const handed = (args[1] as { __span?: { span?: unknown } } | undefined)?.__span?.span;
+          if (handed !== null && typeof handed === 'object') markDuplicate(handed);
+          const streaming = params.stream === true;
+          const span = startModelSpan(
+            OperationName.CHAT,
+            provider,
+            str(params.model),
+            server,
+            streaming,
+            'llm',
+          );
+          const messages = Array.isArray(params.messages) ? params.messages.slice() : [];
+          if (native) expectNativeChild(span.spanContext().spanId);
+          return {
+            span,
+            capture: new MessagesCapture(params, messages, streaming, performance.now()),
+          };
+        },
+        native,
+      ),
   });
 }

@@ -1,4 +1,4 @@
-import type { Span } from '@opentelemetry/api';
+import { context, type Span, trace } from '@opentelemetry/api';
 import { type DeferredCapture, deferCapture } from '../capture/deferred.js';
 import { SpanEnder } from './common.js';
 import { observeResult } from './proxy.js';
@@ -23,13 +23,18 @@ export function traceModelCall(
   original: (...args: unknown[]) => unknown,
   thisArg: unknown,
   args: unknown[],
-  begin: (params: Record<string, unknown>) => { span: Span; capture: CallCapture } | null,
+  begin: (
+    params: Record<string, unknown>,
+    args: unknown[],
+  ) => { span: Span; capture: CallCapture } | null,
+  /** Run the (synchronous part of the) call with our span active, so a client's own span nests under it. */
+  activate = false,
 ): unknown {
   const params = args[0];
   let started: { span: Span; capture: CallCapture } | null = null;
   if (params !== null && typeof params === 'object') {
     try {
-      started = begin(params as Record<string, unknown>);
+      started = begin(params as Record<string, unknown>, args);
     } catch {
       started = null;
     }
@@ -40,7 +45,11 @@ export function traceModelCall(
   const ender = new SpanEnder(span);
   let result: unknown;
   try {
-    result = Reflect.apply(original, thisArg, args);
+    result = activate
+      ? context.with(trace.setSpan(context.active(), span), () =>
+          Reflect.apply(original, thisArg, args),
+        )
+      : Reflect.apply(original, thisArg, args);
   } catch (error) {
     ender.fail(error);
     throw error;
