@@ -1,4 +1,14 @@
+import { defaultServerConditions } from 'vite';
 import { mergeConfig } from 'vitest/config';
 import { sharedConfig } from '../../vitest.shared.ts';
 
-export default mergeConfig(sharedConfig, {});
+// The OpenTelemetry packages' `module` export points at an ESM build with extension-less
+// imports that Node cannot load once vitest externalises it; without the `module` condition
+// they resolve to their CommonJS build (one instance of @opentelemetry/api for the tracer
+// provider and the instrumentations in the real-span tests).
+const conditions = ['source', ...defaultServerConditions.filter((c) => c !== 'module')];
+
+export default mergeConfig(
+  { ...sharedConfig, resolve: { conditions }, ssr: { resolve: { conditions } } },
+  { test: { pool: 'forks' } },
+);

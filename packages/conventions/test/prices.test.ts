@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { baseModelName, computeCostUsd, createPriceBook, DEFAULT_PRICES, priceEntrySchema } from '../src/index.js';
+import {
+  baseModelName,
+  computeCostUsd,
+  createPriceBook,
+  DEFAULT_PRICES,
+  priceEntrySchema,
+} from '../src/index.js';
 
 describe('price table', () => {
   it('has valid, unique entries', () => {
@@ -49,7 +55,13 @@ describe('createPriceBook', () => {
   it('lets later entries override earlier ones', () => {
     const custom = createPriceBook([
       ...DEFAULT_PRICES,
-      { model: 'gpt-4o', provider: 'openai', inputPerMTok: 1, outputPerMTok: 2, checkedAt: '2026-01-01' },
+      {
+        model: 'gpt-4o',
+        provider: 'openai',
+        inputPerMTok: 1,
+        outputPerMTok: 2,
+        checkedAt: '2026-01-01',
+      },
     ]);
     expect(custom.find('gpt-4o-2024-08-06')?.inputPerMTok).toBe(1);
   });
@@ -60,10 +72,9 @@ describe('computeCostUsd', () => {
 
   it('prices input and output per million tokens', () => {
     // gpt-4o: $2.50 in, $10 out per 1M
-    expect(computeCostUsd(book.find('gpt-4o'), { inputTokens: 1000, outputTokens: 500 })).toBeCloseTo(
-      0.0025 + 0.005,
-      12,
-    );
+    expect(
+      computeCostUsd(book.find('gpt-4o'), { inputTokens: 1000, outputTokens: 500 }),
+    ).toBeCloseTo(0.0025 + 0.005, 12);
   });
 
   it('bills cache reads at the cached rate, counted inside input tokens', () => {
@@ -88,7 +99,11 @@ describe('computeCostUsd', () => {
   });
 
   it('is null for an unknown model or missing usage, never zero', () => {
-    expect(computeCostUsd(book.find('unknown-model'), { inputTokens: 10, outputTokens: 10 })).toBeNull();
-    expect(computeCostUsd(book.find('gpt-4o'), { inputTokens: null, outputTokens: null })).toBeNull();
+    expect(
+      computeCostUsd(book.find('unknown-model'), { inputTokens: 10, outputTokens: 10 }),
+    ).toBeNull();
+    expect(
+      computeCostUsd(book.find('gpt-4o'), { inputTokens: null, outputTokens: null }),
+    ).toBeNull();
   });
 });
