@@ -3,9 +3,13 @@
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+// Vite's `module` condition points @opentelemetry/api (imported by @anthropic-ai/sdk)
+// at an extensionless ESM build that Node cannot load, so it is left out.
+const conditions = ['source', ...defaultServerConditions.filter((c) => c !== 'module')];
+
 export const sharedConfig = defineConfig({
-  resolve: { conditions: ['source', ...defaultServerConditions] },
-  ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     testTimeout: 30_000,
