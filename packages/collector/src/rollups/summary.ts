@@ -1,0 +1,342 @@
+import { ROLLUP_BUCKETS_SEC, type RollupRow } from './rollup.js';
+import { QuantileSketch } from './sketch.js';
+
+/**
+ * Most intervals one summary may return per group. 30 days at 5-minute intervals is
+ * 8,640; anything finer over a long range is a mistake a chart cannot show anyway.
+ */
+export const MAX_SUMMARY_INTERVALS = 10_000;
+
+/** Dimensions a summary can be grouped by. */
+export type SummaryGroupBy = 'model' | 'provider' | 'service' | 'operation' | 'project';
+
+/** Row filters (exact match); `''` selects rows where the dimension is unknown. */
+export interface SummaryFilter {
+  projectId?: string;
+  service?: string;
+  provider?: string;
+  model?: string;
+  operation?: string;
+}
+
+/** Options of {@link summarize} and {@link planSummary}. */
+export interface SummaryOptions {
+  /** Range start, Unix ms (rounded down to the minute: rollups' finest resolution). */
+  from: number;
+  /** Range end (exclusive), Unix ms (rounded up to the minute). */
+  to: number;
+  /** Group dimension; without it, one group keyed `'all'`. */
+  groupBy?: SummaryGroupBy;
+  /**
+   * Interval width in seconds, a multiple of 60; intervals are aligned to the Unix epoch
+   * (so days are UTC days). Without it, one interval spans the whole range.
+   */
+  intervalSec?: number;
+  filter?: SummaryFilter;
+  /** Stored tiers; defaults to {@link ROLLUP_BUCKETS_SEC}. */
+  bucketsSec?: readonly number[];
+}
+
+/** One range of stored rows to read: `bucket_sec = bucketSec AND bucket_start_ms ∈ [fromMs, toMs)`. */
+export interface RollupRange {
+  bucketSec: number;
+  fromMs: number;
+  toMs: number;
+}
+
+/** What to read for a summary (see {@link planSummary}). */
+export interface SummaryPlan {
+  /** The range actually covered, minute-aligned. */
+  fromMs: number;
+  toMs: number;
+  /** Interval width in seconds, or null for one interval over the whole range. */
+  intervalSec: number | null;
+  /** Disjoint ranges covering `[fromMs, toMs)`, coarsest tiers in the middle. */
+  ranges: RollupRange[];
+}
+
+/** p50/p90/p95/p99 in milliseconds, each within the sketch's 1% relative error. */
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+}
+
+/** The figures of one group over one interval (or over the whole range). */
+export interface SummaryPoint {
+  /** Interval start, Unix ms (for a group total: the plan's `fromMs`). */
+  startMs: number;
+  calls: number;
+  errors: number;
+  /** `errors / calls`, 0 when there were no calls. */
+  errorRate: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  costUsd: number;
+  /** Latency percentiles, null without calls. */
+  latencyMs: Percentiles | null;
+  /** Time-to-first-token percentiles over streamed calls, null without any. */
+  ttftMs: Percentiles | null;
+  /** Mean confidence over the calls that reported one, null without any. */
+  meanConfidence: number | null;
+}
+
+/** One group's series and total. */
+export interface SummaryGroup {
+  /** The dimension's value (`''` when unknown; `'all'` without `groupBy`). */
+  key: string;
+  total: SummaryPoint;
+  /** Intervals that had calls, in time order. */
+  points: SummaryPoint[];
+}
+
+/** Result of {@link summarize}. */
+export interface Summary {
+  fromMs: number;
+  toMs: number;
+  groupBy: SummaryGroupBy | null;
+  intervalSec: number | null;
+  /** Groups, most calls first. */
+  groups: SummaryGroup[];
+  /** Rollup rows merged: the summary's cost, independent of the number of calls. */
+  rowsUsed: number;
+}
+
+/**
+ * Decides which stored rows answer a summary: the range rounded to whole minutes, covered
+ * by the coarsest tiers that fit. The largest usable tier is the coarsest one dividing
+ * `intervalSec` (so each stored bucket falls inside one interval); the middle of the range
+ * is read from that tier and only the ragged edges from finer ones. A 30-day range at
+ * 1-hour intervals reads 1-hour rows, plus at most a few minute/5-minute rows at each end.
+ *
+ * @throws {RangeError} on an empty or non-finite range, an interval that is not a positive
+ * multiple of the finest tier, or more than {@link MAX_SUMMARY_INTERVALS} intervals.
+ */
+export function planSummary(options: SummaryOptions): SummaryPlan {
+  const tiers = [...(options.bucketsSec ?? ROLLUP_BUCKETS_SEC)].sort((a, b) => a - b);
+  const finest = tiers[0];
+  if (finest === undefined) throw new RangeError('no rollup tiers');
+  for (let i = 1; i < tiers.length; i++) {
+    if (tiers[i]! % tiers[i - 1]! !== 0) throw new RangeError('rollup tiers must nest');
+  }
+  const { from, to } = options;
+  if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) {
+    throw new RangeError(`invalid range: from=${from} to=${to}`);
+  }
+  const finestMs = finest * 1000;
+  const fromMs = Math.floor(from / finestMs) * finestMs;
+  const toMs = Math.ceil(to / finestMs) * finestMs;
+  const intervalSec = options.intervalSec ?? null;
+  let usable = tiers;
+  if (intervalSec !== null) {
+    if (!Number.isInteger(intervalSec) || intervalSec <= 0 || intervalSec % finest !== 0) {
+      throw new RangeError(
+        `intervalSec must be a positive multiple of ${finest}, got ${intervalSec}`,
+      );
+    }
+    const intervalMs = intervalSec * 1000;
+    const intervals = (Math.ceil(toMs / intervalMs) - Math.floor(fromMs / intervalMs)) as number;
+    if (intervals > MAX_SUMMARY_INTERVALS) {
+      throw new RangeError(
+        `${intervals} intervals of ${intervalSec}s exceed the limit of ${MAX_SUMMARY_INTERVALS}`,
+      );
+    }
+    usable = tiers.filter((t) => intervalSec % t === 0);
+  }
+  return { fromMs, toMs, intervalSec, ranges: cover(fromMs, toMs, usable.slice().reverse()) };
+}
+
+/** Covers `[a, b)` (aligned to the finest tier) with the coarsest tiers, tiers descending. */
+function cover(a: number, b: number, tiersDesc: readonly number[]): RollupRange[] {
+  if (a >= b) return [];
+  const [tier, ...finer] = tiersDesc;
+  if (tier === undefined) return [];
+  if (finer.length === 0) return [{ bucketSec: tier, fromMs: a, toMs: b }];
+  const widthMs = tier * 1000;
+  const start = Math.ceil(a / widthMs) * widthMs;
+  const end = Math.floor(b / widthMs) * widthMs;
+  if (start >= end) return cover(a, b, finer);
+  return [
+    ...cover(a, start, finer),
+    { bucketSec: tier, fromMs: start, toMs: end },
+    ...cover(end, b, finer),
+  ];
+}
+
+function inRanges(row: RollupRow, ranges: readonly RollupRange[]): boolean {
+  for (const r of ranges) {
+    if (
+      row.bucketSec === r.bucketSec &&
+      row.bucketStartMs >= r.fromMs &&
+      row.bucketStartMs < r.toMs
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function matches(row: RollupRow, filter: SummaryFilter | undefined): boolean {
+  if (filter === undefined) return true;
+  return (
+    (filter.projectId === undefined || row.projectId === filter.projectId) &&
+    (filter.service === undefined || row.service === filter.service) &&
+    (filter.provider === undefined || row.provider === filter.provider) &&
+    (filter.model === undefined || row.model === filter.model) &&
+    (filter.operation === undefined || row.operation === filter.operation)
+  );
+}
+
+function groupKey(row: RollupRow, groupBy: SummaryGroupBy | undefined): string {
+  switch (groupBy) {
+    case undefined:
+      return 'all';
+    case 'project':
+      return row.projectId;
+    case 'model':
+      return row.model;
+    case 'provider':
+      return row.provider;
+    case 'service':
+      return row.service;
+    case 'operation':
+      return row.operation;
+  }
+}
+
+/** Running totals of one group × interval. */
+interface Accumulator {
+  startMs: number;
+  calls: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  costUsd: number;
+  confidenceSum: number;
+  confidenceCount: number;
+  latency: QuantileSketch;
+  ttft: QuantileSketch;
+}
+
+function newAccumulator(startMs: number): Accumulator {
+  return {
+    startMs,
+    calls: 0,
+    errors: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    costUsd: 0,
+    confidenceSum: 0,
+    confidenceCount: 0,
+    latency: new QuantileSketch(),
+    ttft: new QuantileSketch(),
+  };
+}
+
+function accumulate(acc: Accumulator, src: RollupRow | Accumulator): void {
+  acc.calls += src.calls;
+  acc.errors += src.errors;
+  acc.inputTokens += src.inputTokens;
+  acc.outputTokens += src.outputTokens;
+  acc.cachedInputTokens += src.cachedInputTokens;
+  acc.costUsd += src.costUsd;
+  acc.confidenceSum += src.confidenceSum;
+  acc.confidenceCount += src.confidenceCount;
+  if ('latencyMs' in src) {
+    acc.latency.merge(src.latencyMs);
+    acc.ttft.merge(src.ttftMs);
+  } else {
+    acc.latency.merge(src.latency);
+    acc.ttft.merge(src.ttft);
+  }
+}
+
+function percentiles(sketch: QuantileSketch): Percentiles | null {
+  if (sketch.count === 0) return null;
+  return {
+    p50: sketch.quantile(0.5),
+    p90: sketch.quantile(0.9),
+    p95: sketch.quantile(0.95),
+    p99: sketch.quantile(0.99),
+  };
+}
+
+function toPoint(acc: Accumulator): SummaryPoint {
+  return {
+    startMs: acc.startMs,
+    calls: acc.calls,
+    errors: acc.errors,
+    errorRate: acc.calls === 0 ? 0 : acc.errors / acc.calls,
+    inputTokens: acc.inputTokens,
+    outputTokens: acc.outputTokens,
+    cachedInputTokens: acc.cachedInputTokens,
+    costUsd: acc.costUsd,
+    latencyMs: percentiles(acc.latency),
+    ttftMs: percentiles(acc.ttft),
+    meanConfidence: acc.confidenceCount === 0 ? null : acc.confidenceSum / acc.confidenceCount,
+  };
+}
+
+/**
+ * Summarises rollup rows per group and interval: calls, errors, error rate, tokens, cost,
+ * latency and TTFT p50/p90/p95/p99, mean confidence. Work is proportional to the rows
+ * given, never to the calls behind them. Pass the rows of {@link planSummary}'s ranges
+ * (more is harmless: rows outside the plan or the filter are ignored, so tiers are never
+ * double counted).
+ *
+ * @example
+ * ```ts
+ * const options = { from: Date.now() - 30 * 86_400_000, to: Date.now(), groupBy: 'model', intervalSec: 3600 } as const;
+ * const rows = store.readRollups(projectId, planSummary(options).ranges);
+ * const { groups } = summarize(rows, options);
+ * ```
+ *
+ * @throws {RangeError} as {@link planSummary}.
+ */
+export function summarize(rows: Iterable<RollupRow>, options: SummaryOptions): Summary {
+  const plan = planSummary(options);
+  const intervalMs = plan.intervalSec === null ? null : plan.intervalSec * 1000;
+  const groups = new Map<string, Map<number, Accumulator>>();
+  let rowsUsed = 0;
+  for (const row of rows) {
+    if (!inRanges(row, plan.ranges) || !matches(row, options.filter)) continue;
+    rowsUsed++;
+    const key = groupKey(row, options.groupBy);
+    const startMs =
+      intervalMs === null ? plan.fromMs : Math.floor(row.bucketStartMs / intervalMs) * intervalMs;
+    let series = groups.get(key);
+    if (series === undefined) {
+      series = new Map();
+      groups.set(key, series);
+    }
+    let acc = series.get(startMs);
+    if (acc === undefined) {
+      acc = newAccumulator(startMs);
+      series.set(startMs, acc);
+    }
+    accumulate(acc, row);
+  }
+  const out: SummaryGroup[] = [];
+  for (const [key, series] of groups) {
+    const total = newAccumulator(plan.fromMs);
+    const points: SummaryPoint[] = [];
+    for (const acc of [...series.values()].sort((a, b) => a.startMs - b.startMs)) {
+      accumulate(total, acc);
+      points.push(toPoint(acc));
+    }
+    out.push({ key, total: toPoint(total), points });
+  }
+  out.sort((a, b) => b.total.calls - a.total.calls || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return {
+    fromMs: plan.fromMs,
+    toMs: plan.toMs,
+    groupBy: options.groupBy ?? null,
+    intervalSec: plan.intervalSec,
+    groups: out,
+    rowsUsed,
+  };
+}
