@@ -68,3 +68,26 @@ export class NotFoundError extends CollectorError {
     super(404, 'not_found', message);
   }
 }
+
+/** How long a client should wait before retrying when the store is unavailable (s). */
+export const STORE_RETRY_AFTER_SEC = 1;
+
+/**
+ * The store could not commit or read (locked, disk full, closed, database down):
+ * 503 with `Retry-After`, which OTLP exporters retry, unlike a 500.
+ */
+export class StoreUnavailableError extends CollectorError {
+  override readonly name = 'StoreUnavailableError';
+  readonly retryAfterSec = STORE_RETRY_AFTER_SEC;
+  constructor(cause: unknown) {
+    super(
+      503,
+      'store_unavailable',
+      `the store is unavailable: ${(cause as Error)?.message ?? String(cause)}`,
+      [],
+      {
+        cause,
+      },
+    );
+  }
+}

@@ -14,6 +14,8 @@ export {
   type Issue,
   NotFoundError,
   PayloadTooLargeError,
+  STORE_RETRY_AFTER_SEC,
+  StoreUnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from './errors.js';

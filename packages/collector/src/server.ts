@@ -1,7 +1,7 @@
 import type { PriceBook } from '@pilotlight/conventions';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { CollectorError, PayloadTooLargeError } from './errors.js';
+import { CollectorError, PayloadTooLargeError, StoreUnavailableError } from './errors.js';
 import { RpcStatus } from './otlp/proto.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes, mediaType, PROTOBUF_TYPE } from './routes/ingest.js';
@@ -62,6 +62,7 @@ export function createApp(deps: AppDeps): Hono {
     let status: number;
     let body: { error: string; message: string; issues: { path: string; message: string }[] };
     if (error instanceof CollectorError) {
+      if (error instanceof StoreUnavailableError) logError(error);
       status = error.status;
       body = { error: error.code, message: error.message, issues: error.issues };
     } else if (error instanceof HTTPException) {
@@ -76,6 +77,8 @@ export function createApp(deps: AppDeps): Hono {
     // from reusing a socket the server is about to drop.
     const headers: Record<string, string> =
       error instanceof PayloadTooLargeError ? { connection: 'close' } : {};
+    if (error instanceof StoreUnavailableError)
+      headers['retry-after'] = String(error.retryAfterSec);
     if (c.req.path === '/v1/traces' && mediaType(c.req.header('content-type')) === PROTOBUF_TYPE) {
       const bytes = RpcStatus.encode(
         RpcStatus.fromObject({ code: RPC_CODE[status] ?? 2, message: body.message }),

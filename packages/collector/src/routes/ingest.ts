@@ -1,7 +1,7 @@
 import { createPriceBook, type PriceBook } from '@pilotlight/conventions';
 import { Hono } from 'hono';
 import { DEFAULT_MAX_BODY_BYTES } from '../config.js';
-import { UnsupportedMediaTypeError } from '../errors.js';
+import { StoreUnavailableError, UnsupportedMediaTypeError } from '../errors.js';
 import { readBody } from '../otlp/body.js';
 import { decodeJsonTraces } from '../otlp/decode-json.js';
 import { decodeProtobufTraces } from '../otlp/decode-protobuf.js';
@@ -57,7 +57,11 @@ export function ingestRoutes(options: IngestOptions): Hono {
     const body = await readBody(c.req.raw, maxBodyBytes);
     const decoded = type === JSON_TYPE ? decodeJsonTraces(body) : decodeProtobufTraces(body);
     const records = decoded.spans.map((span) => toCallRecord(span, projectId, prices));
-    await store.insertCalls(projectId, records);
+    try {
+      await store.insertCalls(projectId, records);
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
 
     const rejected = decoded.rejected.length;
     const message = rejected > 0 ? partialSuccessMessage(decoded) : '';

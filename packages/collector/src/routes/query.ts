@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { type Issue, NotFoundError, ValidationError } from '../errors.js';
+import { type Issue, NotFoundError, StoreUnavailableError, ValidationError } from '../errors.js';
 import type { SpanCursor, SpanQuery, SpanStore } from '../store/store.js';
 
 /** Page size when `limit` is not given. */
@@ -60,6 +60,13 @@ const spansQuerySchema = z
     message: 'must be after from',
   });
 
+/** Store failures become 503 (retryable), never a 500 that hides the cause. */
+function fromStore<T>(work: Promise<T>): Promise<T> {
+  return work.catch((error: unknown) => {
+    throw new StoreUnavailableError(error);
+  });
+}
+
 function issuesOf(error: z.ZodError): Issue[] {
   return error.issues.flatMap((i): Issue[] => {
     if (i.code === 'unrecognized_keys') {
@@ -97,7 +104,7 @@ export function queryRoutes(options: { store: SpanStore; projectId: string }): H
     if (p.from !== undefined) query.fromUnixNano = p.from;
     if (p.to !== undefined) query.toUnixNano = p.to;
     if (p.cursor !== undefined) query.after = p.cursor;
-    const page = await store.listCalls(projectId, query);
+    const page = await fromStore(store.listCalls(projectId, query));
     return c.json({
       data: page.data,
       nextCursor: page.next === null ? null : encodeCursor(page.next),
@@ -111,7 +118,7 @@ export function queryRoutes(options: { store: SpanStore; projectId: string }): H
         { path: 'traceId', message: 'expected 32 hex characters' },
       ]);
     }
-    const spans = await store.getTrace(projectId, parsed.data);
+    const spans = await fromStore(store.getTrace(projectId, parsed.data));
     if (spans.length === 0) throw new NotFoundError(`trace ${parsed.data} not found`);
     return c.json({ traceId: parsed.data, spans });
   });

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { createApp, openSqliteStore } from '../src/index.js';
+import { hexId, otlpJson } from './helpers.js';
+
+describe('when the store is unavailable', () => {
+  it('answers 503 with Retry-After on ingest and queries, so exporters retry, and /healthz says so', async () => {
+    const store = openSqliteStore({ path: ':memory:' });
+    const logged: unknown[] = [];
+    const app = createApp({ store, logError: (e) => logged.push(e) });
+    expect((await app.request('/healthz')).status).toBe(200);
+    await store.close();
+
+    const ingest = await app.request('/v1/traces', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(otlpJson([{ traceId: hexId(16), spanId: hexId(8) }])),
+    });
+    expect(ingest.status).toBe(503);
+    expect(ingest.headers.get('retry-after')).toBe('1');
+    expect(await ingest.json()).toEqual({
+      error: 'store_unavailable',
+      message: 'the store is unavailable: the span store is closed',
+      issues: [],
+    });
+
+    const query = await app.request('/api/spans');
+    expect(query.status).toBe(503);
+    expect(query.headers.get('retry-after')).toBe('1');
+    expect((await app.request(`/api/traces/${hexId(16)}`)).status).toBe(503);
+    expect((await app.request('/healthz')).status).toBe(503);
+    expect(logged).toHaveLength(3);
+  });
+
+  it('answers 404 with the error shape for an unknown route', async () => {
+    const app = createApp({ store: openSqliteStore({ path: ':memory:' }) });
+    const res = await app.request('/v2/nothing');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      error: 'not_found',
+      message: 'no route for GET /v2/nothing',
+      issues: [],
+    });
+  });
+});
