@@ -37,7 +37,7 @@ const chat = (model = 'gpt-4o-mini') =>
   openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hello world' }] });
 
 describe('init', () => {
-  it('exports over OTLP/HTTP JSON to the endpoint's /v1/traces with the service name', async () => {
+  it('exports over OTLP/HTTP JSON to endpoint + /v1/traces with the service name', async () => {
     init({ endpoint: sink.url, serviceName: 'checkout', flushOnExit: false });
     await chat();
     await flush();
