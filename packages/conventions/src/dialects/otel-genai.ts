@@ -8,6 +8,15 @@ import { type ChatMessage, fromSemconvMessages, systemMessage } from './messages
 import { readJson, type Warnings } from './read.js';
 import { type Dialect, type FieldTable, readTable } from './types.js';
 
+/**
+ * The cache-write name `@anthropic-ai/sdk` (0.13x) uses in its own GenAI spans for what
+ * the registry calls `gen_ai.usage.cache_creation.input_tokens`; counted inside the
+ * input total there too.
+ */
+const CACHE_WRITE_INPUT_TOKENS = 'gen_ai.usage.cache_write.input_tokens';
+/** `@anthropic-ai/sdk` puts the stop reason here instead of `gen_ai.response.finish_reasons`. */
+const ANTHROPIC_STOP_REASON = 'anthropic.message.stop_reason';
+
 /** The mapping table of semconv >= 1.37. */
 export const OTEL_GENAI_TABLE = {
   operation: [GenAI.OPERATION_NAME],
@@ -15,11 +24,11 @@ export const OTEL_GENAI_TABLE = {
   model: [GenAI.REQUEST_MODEL],
   responseModel: [GenAI.RESPONSE_MODEL],
   responseId: [GenAI.RESPONSE_ID],
-  finishReasons: [GenAI.RESPONSE_FINISH_REASONS],
+  finishReasons: [GenAI.RESPONSE_FINISH_REASONS, ANTHROPIC_STOP_REASON],
   inputTokens: [GenAI.USAGE_INPUT_TOKENS],
   outputTokens: [GenAI.USAGE_OUTPUT_TOKENS],
   cacheReadInputTokens: [GenAI.USAGE_CACHE_READ_INPUT_TOKENS],
-  cacheCreationInputTokens: [GenAI.USAGE_CACHE_CREATION_INPUT_TOKENS],
+  cacheCreationInputTokens: [GenAI.USAGE_CACHE_CREATION_INPUT_TOKENS, CACHE_WRITE_INPUT_TOKENS],
   reasoningOutputTokens: [GenAI.USAGE_REASONING_OUTPUT_TOKENS],
   /** Seconds in the spec. */
   ttftMs: [{ key: GenAI.RESPONSE_TIME_TO_FIRST_CHUNK, toMs: 1000 }],
@@ -34,6 +43,7 @@ const MARKERS: readonly string[] = [
   GenAI.RESPONSE_TIME_TO_FIRST_CHUNK,
   GenAI.USAGE_CACHE_READ_INPUT_TOKENS,
   GenAI.USAGE_CACHE_CREATION_INPUT_TOKENS,
+  CACHE_WRITE_INPUT_TOKENS,
 ];
 
 /** Input messages with `gen_ai.system_instructions` first, as a `system` message. */
