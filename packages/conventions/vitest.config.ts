@@ -8,7 +8,11 @@ import { sharedConfig } from '../../vitest.shared.ts';
 // provider and the instrumentations in the real-span tests).
 const conditions = ['source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
+// eventsource-parser (under the Vercel AI SDK) publishes a `source` export condition of its
+// own pointing at TypeScript files; processed by vite rather than loaded by Node, they work.
+const inline = [/eventsource-parser/, /@ai-sdk\//, /node_modules\/ai\//];
+
 export default mergeConfig(
   { ...sharedConfig, resolve: { conditions }, ssr: { resolve: { conditions } } },
-  { test: { pool: 'forks' } },
+  { test: { pool: 'forks', server: { deps: { inline } } } },
 );
