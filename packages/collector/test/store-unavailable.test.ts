@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp, openSqliteStore } from '../src/index.js';
 import { hexId, otlpJson } from './helpers.js';
 
-describe('when the store is unavailable', () => {
+describe('createApp without a port', () => {
   it('answers 503 with Retry-After on ingest and queries, so exporters retry, and /healthz says so', async () => {
     const store = openSqliteStore({ path: ':memory:' });
     const logged: unknown[] = [];
@@ -40,5 +40,13 @@ describe('when the store is unavailable', () => {
       message: 'no route for GET /v2/nothing',
       issues: [],
     });
+  });
+
+  it('answers 405 with Allow: POST for other methods on /v1/traces', async () => {
+    const app = createApp({ store: openSqliteStore({ path: ':memory:' }) });
+    const res = await app.request('/v1/traces');
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(((await res.json()) as { message: string }).message).toBe('GET not allowed; use POST');
   });
 });

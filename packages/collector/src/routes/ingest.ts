@@ -79,5 +79,14 @@ export function ingestRoutes(options: IngestOptions): Hono {
     return c.body(new Uint8Array(response), 200, { 'content-type': PROTOBUF_TYPE });
   });
 
+  // Other methods: 405 naming the one that works, as the OpenTelemetry Collector does.
+  app.all('/v1/traces', (c) =>
+    c.json(
+      { error: 'method_not_allowed', message: `${c.req.method} not allowed; use POST`, issues: [] },
+      405,
+      { allow: 'POST' },
+    ),
+  );
+
   return app;
 }
