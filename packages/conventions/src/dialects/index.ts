@@ -10,7 +10,7 @@ import { openllmetry } from './openllmetry.js';
 import { otelGenAI } from './otel-genai.js';
 import { otelGenAILegacy } from './otel-genai-legacy.js';
 import { pilotlight } from './pilotlight.js';
-import { isRecord, readNumber, readString, Warnings } from './read.js';
+import { isRecord, readNumber, readString, WarningList, type Warnings } from './read.js';
 import type { CacheCounting, Dialect, DialectName, Extracted } from './types.js';
 import { vercelAI } from './vercel-ai.js';
 
@@ -189,7 +189,7 @@ function joinFinishReasons(
 }
 
 function normalize(span: SpanInput): NormalizedFields {
-  const w = new Warnings();
+  const w = new WarningList();
   const a = span.attributes;
   const detected = detectDialects(span);
   const readings: Reading[] = FIELD_PRECEDENCE.filter((n) => detected.includes(n)).map((n) => ({

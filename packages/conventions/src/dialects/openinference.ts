@@ -15,7 +15,16 @@ import {
   toolCallPart,
 } from './messages.js';
 import { canonicalProvider } from './providers.js';
-import { indicesUnder, isRecord, parseJson, readJson, readString, type Warnings } from './read.js';
+import {
+  groupByIndex,
+  indicesUnder,
+  isRecord,
+  parseJson,
+  prefixed,
+  readJson,
+  readString,
+  type Warnings,
+} from './read.js';
 import { type Dialect, type FieldTable, readTable } from './types.js';
 
 /** OpenInference attribute names (`@arizeai/openinference-semantic-conventions`). */
@@ -80,15 +89,15 @@ export const SPAN_KIND_OPERATIONS: Readonly<Record<string, string | null>> = {
   PROMPT: null,
 };
 
-function contentsParts(a: Record<string, JsonValue>, p: string, w: Warnings): MessagePart[] {
+function contentsParts(m: Record<string, JsonValue>, w: Warnings): MessagePart[] {
   const parts: MessagePart[] = [];
-  for (const j of indicesUnder(a, `${p}.message.contents`)) {
-    const c = `${p}.message.contents.${j}.message_content`;
-    const type = readString(a, `${c}.type`, w);
-    const text = readString(a, `${c}.text`, w);
+  for (const [j, c] of groupByIndex(m, 'message.contents')) {
+    const cw = prefixed(w, `message.contents.${j}`);
+    const type = readString(c, 'message_content.type', cw);
+    const text = readString(c, 'message_content.text', cw);
     if ((type === 'text' || type === null) && text !== null) parts.push(textPart(text));
     else if (type === 'image') {
-      const url = readString(a, `${c}.image.image.url`, w);
+      const url = readString(c, 'message_content.image.image.url', cw);
       if (url !== null) parts.push({ type: 'uri', modality: 'image', uri: url });
     }
   }
@@ -100,29 +109,33 @@ function flatMessages(
   prefix: string,
   w: Warnings,
 ): ChatMessage[] | null {
-  const indices = indicesUnder(a, prefix);
-  if (indices.length === 0) return null;
-  return indices.map((i) => {
-    const p = `${prefix}.${i}`;
-    const role = readString(a, `${p}.message.role`, w) ?? 'user';
+  const groups = groupByIndex(a, prefix);
+  if (groups.size === 0) return null;
+  return [...groups].map(([i, m]) => {
+    const mw = prefixed(w, `${prefix}.${i}`);
+    const role = readString(m, 'message.role', mw) ?? 'user';
     if (role === 'tool') {
-      const id = readString(a, `${p}.message.tool_call_id`, w);
+      const id = readString(m, 'message.tool_call_id', mw);
       return message('tool', [
-        { type: 'tool_call_response', id, response: a[`${p}.message.content`] ?? null },
+        { type: 'tool_call_response', id, response: m['message.content'] ?? null },
       ]);
     }
-    const content = readString(a, `${p}.message.content`, w);
-    const parts: MessagePart[] = content === null ? contentsParts(a, p, w) : [textPart(content)];
-    for (const j of indicesUnder(a, `${p}.message.tool_calls`)) {
-      const t = `${p}.message.tool_calls.${j}.tool_call`;
-      const name = readString(a, `${t}.function.name`, w);
-      if (name !== null)
-        parts.push(toolCallPart(readString(a, `${t}.id`, w), name, a[`${t}.function.arguments`]));
+    const content = readString(m, 'message.content', mw);
+    const parts: MessagePart[] = content === null ? contentsParts(m, mw) : [textPart(content)];
+    for (const [j, t] of groupByIndex(m, 'message.tool_calls')) {
+      const tw = prefixed(mw, `message.tool_calls.${j}`);
+      const name = readString(t, 'tool_call.function.name', tw);
+      if (name !== null) {
+        parts.push(
+          toolCallPart(readString(t, 'tool_call.id', tw), name, t['tool_call.function.arguments']),
+        );
+      }
     }
-    const fnName = readString(a, `${p}.message.function_call_name`, w);
-    if (fnName !== null)
-      parts.push(toolCallPart(null, fnName, a[`${p}.message.function_call_arguments_json`]));
-    return message(role, parts, { name: readString(a, `${p}.message.name`, w) });
+    const fnName = readString(m, 'message.function_call_name', mw);
+    if (fnName !== null) {
+      parts.push(toolCallPart(null, fnName, m['message.function_call_arguments_json']));
+    }
+    return message(role, parts, { name: readString(m, 'message.name', mw) });
   });
 }
 

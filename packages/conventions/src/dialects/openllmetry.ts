@@ -15,7 +15,15 @@ import {
   toolCallPart,
 } from './messages.js';
 import { canonicalFinishReason } from './providers.js';
-import { hasPrefix, indicesUnder, parseJson, readString, type Warnings } from './read.js';
+import {
+  groupByIndex,
+  hasPrefix,
+  indicesUnder,
+  parseJson,
+  prefixed,
+  readString,
+  type Warnings,
+} from './read.js';
 import { type Dialect, type FieldTable, readTable } from './types.js';
 
 /** Traceloop's own attribute names (`@traceloop/ai-semantic-conventions`). */
@@ -91,30 +99,30 @@ function flatMessages(
   defaultRole: string,
   w: Warnings,
 ): { messages: ChatMessage[]; finishReasons: string[] } | null {
-  const indices = indicesUnder(a, prefix);
-  if (indices.length === 0) return null;
+  const groups = groupByIndex(a, prefix);
+  if (groups.size === 0) return null;
   const messages: ChatMessage[] = [];
   const finishReasons: string[] = [];
-  for (const i of indices) {
-    const p = `${prefix}.${i}`;
-    const role = readString(a, `${p}.role`, w) ?? defaultRole;
-    const finish = readString(a, `${p}.finish_reason`, w);
+  for (const [i, m] of groups) {
+    const mw = prefixed(w, `${prefix}.${i}`);
+    const role = readString(m, 'role', mw) ?? defaultRole;
+    const finish = readString(m, 'finish_reason', mw);
     if (finish !== null) finishReasons.push(canonicalFinishReason(finish));
     if (role === 'tool') {
-      const response = a[`${p}.content`] ?? null;
-      const id = readString(a, `${p}.tool_call_id`, w);
-      messages.push(message('tool', [{ type: 'tool_call_response', id, response }]));
+      const id = readString(m, 'tool_call_id', mw);
+      messages.push(
+        message('tool', [{ type: 'tool_call_response', id, response: m.content ?? null }]),
+      );
       continue;
     }
-    const parts = contentParts(a[`${p}.content`]);
-    for (const j of indicesUnder(a, `${p}.tool_calls`)) {
-      const t = `${p}.tool_calls.${j}`;
-      const name = readString(a, `${t}.name`, w);
-      if (name !== null)
-        parts.push(toolCallPart(readString(a, `${t}.id`, w), name, a[`${t}.arguments`]));
+    const parts = contentParts(m.content);
+    for (const [j, t] of groupByIndex(m, 'tool_calls')) {
+      const tw = prefixed(mw, `tool_calls.${j}`);
+      const name = readString(t, 'name', tw);
+      if (name !== null) parts.push(toolCallPart(readString(t, 'id', tw), name, t.arguments));
     }
-    const fnName = readString(a, `${p}.function_call.name`, w);
-    if (fnName !== null) parts.push(toolCallPart(null, fnName, a[`${p}.function_call.arguments`]));
+    const fnName = readString(m, 'function_call.name', mw);
+    if (fnName !== null) parts.push(toolCallPart(null, fnName, m['function_call.arguments']));
     messages.push(message(role, parts, { finishReason: finish }));
   }
   return { messages, finishReasons };

@@ -2,7 +2,7 @@
 // plus the `pilotlight.*` namespace: TTFT in ms and a traced function's input/output.
 import { Pilotlight } from '../attributes.js';
 import type { SpanInput } from '../normalize.js';
-import { hasPrefix, readJson, Warnings } from './read.js';
+import { hasPrefix, readJson, WarningList, type Warnings } from './read.js';
 import { type Dialect, type FieldTable, readTable } from './types.js';
 
 /** The mapping table of pilotlight's own attributes (confidence and cost are read by the normaliser). */
@@ -36,6 +36,6 @@ export const pilotlight: Dialect = {
 function readJsonOrText(span: SpanInput, key: string, w: Warnings) {
   const v = span.attributes[key];
   // Plain text is a valid input too: no warning when it is not JSON.
-  if (typeof v === 'string') return readJson(span.attributes, key, new Warnings()) ?? v;
+  if (typeof v === 'string') return readJson(span.attributes, key, new WarningList()) ?? v;
   return readJson(span.attributes, key, w);
 }

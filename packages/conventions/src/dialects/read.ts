@@ -2,13 +2,23 @@
 // value becomes null plus a warning, so the span is still stored with what is valid.
 import type { JsonValue } from '../json.js';
 
-/** Collects the problems found while normalising one span. */
-export class Warnings {
+/** Where readers report a problem with an attribute. */
+export interface Warnings {
+  add(message: string): void;
+}
+
+/** Collects the problems found while normalising one span, each once. */
+export class WarningList implements Warnings {
   readonly list: string[] = [];
   add(message: string): void {
     if (!this.list.includes(message)) this.list.push(message);
   }
 }
+
+/** Reports under the full attribute name when reading a group of `groupByIndex`. */
+export const prefixed = (w: Warnings, prefix: string): Warnings => ({
+  add: (message) => w.add(`${prefix}.${message}`),
+});
 
 const show = (v: JsonValue): string => {
   const s = JSON.stringify(v);
@@ -143,6 +153,33 @@ export function indicesUnder(attrs: Record<string, JsonValue>, prefix: string): 
     if (/^\d+$/.test(head)) found.add(Number(head));
   }
   return [...found].sort((x, y) => x - y);
+}
+
+/**
+ * Splits flattened list attributes in one pass: `prefix.N.rest` → group N, key `rest`.
+ * Reading each message from its own small group keeps long conversations linear.
+ */
+export function groupByIndex(
+  attrs: Record<string, JsonValue>,
+  prefix: string,
+): Map<number, Record<string, JsonValue>> {
+  const groups = new Map<number, Record<string, JsonValue>>();
+  const p = `${prefix}.`;
+  for (const [key, value] of Object.entries(attrs)) {
+    if (!key.startsWith(p)) continue;
+    const dot = key.indexOf('.', p.length);
+    if (dot < 0) continue;
+    const head = key.slice(p.length, dot);
+    if (!/^\d+$/.test(head)) continue;
+    const index = Number(head);
+    let group = groups.get(index);
+    if (group === undefined) {
+      group = {};
+      groups.set(index, group);
+    }
+    group[key.slice(dot + 1)] = value;
+  }
+  return new Map([...groups.entries()].sort((x, y) => x[0] - y[0]));
 }
 
 /** True when any attribute key starts with one of the prefixes. */
