@@ -450,6 +450,72 @@ describe('messages in one canonical shape', () => {
     expect(vercel.input).toEqual(expected);
   });
 
+  it('reads gen_ai.prompt / gen_ai.completion span attributes (semconv <= 1.26)', () => {
+    const fields = normalizeSpan(
+      span({
+        'gen_ai.system': 'openai',
+        'gen_ai.prompt': JSON.stringify([{ role: 'user', content: 'Hi' }]),
+        'gen_ai.completion': JSON.stringify([
+          { message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' },
+        ]),
+      }),
+    );
+    expect(fields.input).toEqual([{ role: 'user', parts: [{ type: 'text', content: 'Hi' }] }]);
+    expect(fields.output).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: 'Hello' }], finish_reason: 'stop' },
+    ]);
+    expect(fields.finishReasons).toEqual(['stop']);
+    expect(fields.warnings).toEqual([]);
+  });
+
+  it('reads multimodal content: OpenLLMetry JSON parts and OpenInference contents alike', () => {
+    const expected = [
+      {
+        role: 'user',
+        parts: [
+          { type: 'text', content: 'What is this?' },
+          { type: 'uri', modality: 'image', uri: 'https://example.com/cat.png' },
+        ],
+      },
+    ];
+    const openllmetry = normalizeSpan(
+      span({
+        'llm.request.type': 'chat',
+        'gen_ai.prompt.0.role': 'user',
+        'gen_ai.prompt.0.content': JSON.stringify([
+          { type: 'text', text: 'What is this?' },
+          { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
+        ]),
+      }),
+    );
+    const openinference = normalizeSpan(
+      span({
+        'openinference.span.kind': 'LLM',
+        'llm.input_messages.0.message.role': 'user',
+        'llm.input_messages.0.message.contents.0.message_content.type': 'text',
+        'llm.input_messages.0.message.contents.0.message_content.text': 'What is this?',
+        'llm.input_messages.0.message.contents.1.message_content.type': 'image',
+        'llm.input_messages.0.message.contents.1.message_content.image.image.url':
+          'https://example.com/cat.png',
+      }),
+    );
+    expect(openllmetry.input).toEqual(expected);
+    expect(openinference.input).toEqual(expected);
+  });
+
+  it('names the full flattened attribute in a warning', () => {
+    const fields = normalizeSpan(
+      span({
+        'openinference.span.kind': 'LLM',
+        'llm.input_messages.3.message.role': 'user',
+        'llm.input_messages.3.message.content': ['not', 'text'],
+      }),
+    );
+    expect(fields.warnings).toEqual([
+      'llm.input_messages.3.message.content: expected a string, got ["not","text"]',
+    ]);
+  });
+
   it('reads the older OpenAI shape left in gen_ai.input.messages', () => {
     const fields = normalizeSpan(
       span({
