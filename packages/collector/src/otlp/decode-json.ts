@@ -240,13 +240,13 @@ export function decodeJsonTraces(body: Uint8Array): DecodedTraces {
     scopeSpans.forEach((ss, s) => {
       const sWhere = `${rWhere}.scopeSpans[${s}]`;
       if (!isObj(ss)) throw new DecodeError(`${sWhere} is not an object`);
-      const list = field(ss, 'spans') ?? [];
-      if (!Array.isArray(list)) throw new DecodeError(`${sWhere}.spans is not an array`);
+      const spanList = field(ss, 'spans') ?? [];
+      if (!Array.isArray(spanList)) throw new DecodeError(`${sWhere}.spans is not an array`);
       const scope = field(ss, 'scope');
       const scopeNameValue = isObj(scope) ? field(scope, 'name') : undefined;
       const scopeName =
         typeof scopeNameValue === 'string' && scopeNameValue !== '' ? scopeNameValue : null;
-      list.forEach((item, k) => {
+      spanList.forEach((item, k) => {
         if (resourceProblem !== null) {
           rejected.push(resourceProblem);
           return;
