@@ -71,7 +71,13 @@ export const DEFAULT_PRICES: readonly PriceEntry[] = [
   e('openai', 'gpt-4o-mini', 0.15, 0.6, 0.075, _, '2024-10-01'),
   e('openai', 'gpt-4-turbo', 10, 30, _, _, '2024-10-01'),
   e('openai', 'gpt-4', 30, 60, _, _, '2024-10-01'),
+  e('openai', 'gpt-4-32k', 60, 120, _, _, '2024-10-01'),
   e('openai', 'gpt-3.5-turbo', 0.5, 1.5, _, _, '2024-10-01'),
+  // Older gpt-3.5-turbo snapshots kept their own, higher prices.
+  e('openai', 'gpt-3.5-turbo-1106', 1, 2, _, _, '2024-10-01'),
+  e('openai', 'gpt-3.5-turbo-0613', 1.5, 2, _, _, '2024-10-01'),
+  e('openai', 'gpt-3.5-turbo-0301', 1.5, 2, _, _, '2024-10-01'),
+  e('openai', 'gpt-3.5-turbo-16k', 3, 4, _, _, '2024-10-01'),
   e('openai', 'gpt-3.5-turbo-instruct', 1.5, 2, _, _, '2024-10-01'),
   e('openai', 'o1', 15, 60, 7.5, _, '2024-12-17'),
   e('openai', 'o1-mini', 1.1, 4.4, 0.55, _, '2025-01-31'),

@@ -156,6 +156,9 @@ describe('createPriceBook', () => {
     expect(book.find('gpt-4o-2024-05-13')?.inputPerMTok).toBe(5);
     expect(book.find('chatgpt-4o-latest')?.inputPerMTok).toBe(5);
     expect(book.find('gpt-4o-2024-08-06')?.inputPerMTok).toBe(2.5);
+    expect(book.find('gpt-3.5-turbo-1106')?.inputPerMTok).toBe(1);
+    expect(book.find('gpt-3.5-turbo-16k-0613')?.model).toBe('gpt-3.5-turbo-16k');
+    expect(book.find('gpt-3.5-turbo-0125')?.inputPerMTok).toBe(0.5);
   });
 
   it('never guesses by prefix', () => {
