@@ -1,14 +1,8 @@
 import { contingency, goodnessOfFit } from './chi-square.js';
-import {
-  jensenShannonFromBins,
-  populationStd,
-  WASSERSTEIN_STD_FLOOR,
-  wassersteinSorted,
-} from './distance.js';
+import { jensenShannonFromBins, wasserstein } from './distance.js';
 import { binNumeric, binPerValue } from './histogram.js';
-import { ks2sampSorted } from './ks.js';
+import { ks2samp } from './ks.js';
 import { psiFromBins } from './psi.js';
-import { sortFloat64 } from './sort.js';
 import type {
   Bins,
   CategoricalWindow,
@@ -84,7 +78,7 @@ export function detectDrift(
 
   switch (method) {
     case 'ks': {
-      const r = ks2sampSorted(sortFloat64(a!), sortFloat64(b!));
+      const r = ks2samp(a!, b!);
       return {
         method,
         statistic: r.statistic,
@@ -95,9 +89,7 @@ export function detectDrift(
       };
     }
     case 'wasserstein': {
-      const std = populationStd(a!);
-      const value = wassersteinSorted(sortFloat64(a!), sortFloat64(b!));
-      const normed = value / Math.max(std, WASSERSTEIN_STD_FLOOR);
+      const { normed } = wasserstein(a!, b!);
       return { method, statistic: normed, threshold, drifted: normed >= threshold, bins };
     }
     case 'psi': {

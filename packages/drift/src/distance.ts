@@ -1,5 +1,5 @@
 import { shares } from './histogram.js';
-import { sortFloat64 } from './sort.js';
+import { sortedCopy } from './sort.js';
 import type {
   BinnedResult,
   Bins,
@@ -7,7 +7,6 @@ import type {
   NumericWindow,
   WassersteinResult,
 } from './types.js';
-import { toFloat64 } from './validate.js';
 import { type BinningOptions, binWindows } from './windows.js';
 
 /** Evidently divides the Wasserstein distance by max(std, this) so constant references do not divide by 0. */
@@ -89,11 +88,9 @@ function relEntr(x: number, y: number): number {
  * @throws {RangeError} if a window is empty or holds NaN, ±Infinity or a non-number.
  */
 export function wasserstein(reference: NumericWindow, current: NumericWindow): WassersteinResult {
-  const a = toFloat64(reference, 'reference');
-  const b = toFloat64(current, 'current');
+  const a = sortedCopy(reference, 'reference');
+  const b = sortedCopy(current, 'current');
   const std = populationStd(a);
-  sortFloat64(a);
-  sortFloat64(b);
   const value = wassersteinSorted(a, b);
   return { value, normed: value / Math.max(std, WASSERSTEIN_STD_FLOOR) };
 }

@@ -20,48 +20,48 @@ export function binNumeric(
   reference: Float64Array,
   current: Float64Array,
   binning: NumericBinning = 'evidently',
+  range?: { min: number; max: number },
 ): Bins {
-  if (binning === 'evidently') {
-    if (!hasMoreDistinctThan(reference, PER_VALUE_MAX_DISTINCT))
-      return binPerValue(reference, current);
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    for (const w of [reference, current]) {
-      for (let i = 0; i < w.length; i++) {
-        const v = w[i]!;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-    }
-    const total = reference.length + current.length;
-    let count = 1;
-    if (lo === hi) {
-      lo -= 0.5;
-      hi += 0.5;
-    } else {
-      const width = (hi - lo) / (Math.log2(total) + 1);
-      count = width ? Math.ceil((hi - lo) / width) : 1;
-    }
-    return binEqualWidth(reference, current, lo, hi, count, 'sturges');
+  if (binning === 'evidently' && !hasMoreDistinctThan(reference, PER_VALUE_MAX_DISTINCT)) {
+    return binPerValue(reference, current);
   }
-  const count = binning.count;
-  if (!Number.isInteger(count) || count < 1) {
-    throw new RangeError(`bin count must be a positive integer, got ${count}`);
-  }
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (const w of [reference, current]) {
-    for (let i = 0; i < w.length; i++) {
-      const v = w[i]!;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
+  let { min: lo, max: hi } = range ?? combinedRange(reference, current);
+  let count = 1;
+  if (binning !== 'evidently') {
+    count = binning.count;
+    if (!Number.isInteger(count) || count < 1) {
+      throw new RangeError(`bin count must be a positive integer, got ${count}`);
     }
   }
   if (lo === hi) {
+    // numpy widens an empty range by 0.5 each side
     lo -= 0.5;
     hi += 0.5;
+  } else if (binning === 'evidently') {
+    const width = (hi - lo) / (Math.log2(reference.length + current.length) + 1);
+    count = width ? Math.ceil((hi - lo) / width) : 1;
   }
-  return binEqualWidth(reference, current, lo, hi, count, 'fixed');
+  return binEqualWidth(
+    reference,
+    current,
+    lo,
+    hi,
+    count,
+    binning === 'evidently' ? 'sturges' : 'fixed',
+  );
+}
+
+function combinedRange(a: Float64Array, b: Float64Array): { min: number; max: number } {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const w of [a, b]) {
+    for (let i = 0; i < w.length; i++) {
+      const v = w[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  return { min, max };
 }
 
 function binEqualWidth(
@@ -89,9 +89,11 @@ function histogram(values: Float64Array, edges: Float64Array, lo: number, step: 
   const nb = edges.length - 1;
   const counts = new Float64Array(nb);
   const last = nb - 1;
+  const inv = 1 / step;
   for (let i = 0; i < values.length; i++) {
     const x = values[i]!;
-    let k = Math.floor((x - lo) / step);
+    // a guess only: the edge comparisons below make the bin exact
+    let k = Math.floor((x - lo) * inv);
     if (!(k >= 0)) k = 0;
     else if (k > last) k = last;
     while (k > 0 && x < edges[k]!) k--;

@@ -1,4 +1,5 @@
-import { sortFloat64 } from './sort.js';
+import { type EcdfExtremes, ecdfExtremesBucketed, ecdfExtremesSorted } from './ecdf.js';
+import { sortedCopy } from './sort.js';
 import { kolmogorovSf } from './special/kolmogorov.js';
 import {
   probOneSidedBand,
@@ -7,11 +8,13 @@ import {
   probOutsideSquare,
 } from './special/ks-exact.js';
 import type { KsAlternative, KsMethod, KsResult, NumericWindow } from './types.js';
-import { toFloat64 } from './validate.js';
+import { scanFloat64 } from './validate.js';
 
 /** scipy's MAX_AUTO_N: `auto` uses the exact distribution while the larger window has at most this many values. */
 export const KS_MAX_EXACT_N = 10_000;
 const INT32_MAX = 2_147_483_647;
+// From this many values in total the statistic is found by bucketing instead of sorting.
+const BUCKETED_MIN_TOTAL = 100_000;
 
 /** Options of {@link ks2samp}. */
 export interface KsOptions {
@@ -46,18 +49,33 @@ export function ks2samp(
   current: NumericWindow,
   options: KsOptions = {},
 ): KsResult {
-  const a = sortFloat64(toFloat64(reference, 'reference'));
-  const b = sortFloat64(toFloat64(current, 'current'));
+  if (reference.length + current.length >= BUCKETED_MIN_TOTAL) {
+    // Large windows: no sort at all (see ecdfExtremesBucketed); Float64Array input is not copied.
+    const a = scanFloat64(reference, 'reference');
+    const b = scanFloat64(current, 'current');
+    const range = { min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) };
+    const extremes = ecdfExtremesBucketed(a.data, b.data, range);
+    return ksFromExtremes(extremes, a.data.length, b.data.length, options);
+  }
+  const a = sortedCopy(reference, 'reference');
+  const b = sortedCopy(current, 'current');
   return ks2sampSorted(a, b, options);
 }
 
 /** {@link ks2samp} on windows that are already validated and sorted ascending. */
 export function ks2sampSorted(a: Float64Array, b: Float64Array, options: KsOptions = {}): KsResult {
+  return ksFromExtremes(ecdfExtremesSorted(a, b), a.length, b.length, options);
+}
+
+/** Statistic and p-value from the ECDF extremes, following scipy's ks_2samp step by step. */
+function ksFromExtremes(
+  { maxS, minS }: EcdfExtremes,
+  n1: number,
+  n2: number,
+  options: KsOptions,
+): KsResult {
   const alternative = options.alternative ?? 'two-sided';
   let mode = options.method ?? 'auto';
-  const n1 = a.length;
-  const n2 = b.length;
-  const { maxS, minS } = ecdfExtremes(a, b);
   let d: number;
   if (alternative === 'less' || (alternative === 'two-sided' && minS > maxS)) d = minS;
   else d = maxS;
@@ -104,32 +122,6 @@ function exactProb(
     return n1 === n2 ? probOutsideSquare(n1, h) : probOutsideBand(n1, n2, g, h);
   }
   return n1 === n2 ? probOneSidedSquare(n1, h) : probOneSidedBand(n1, n2, g, h);
-}
-
-/**
- * max and -min of F_a(x) - F_b(x) over the pooled values, in one merge of the sorted windows.
- * F(x) = (# values <= x) / n, so the walk moves past every copy of x before comparing.
- */
-function ecdfExtremes(a: Float64Array, b: Float64Array): { maxS: number; minS: number } {
-  const n1 = a.length;
-  const n2 = b.length;
-  let i = 0;
-  let j = 0;
-  let maxS = 0;
-  let minDiff = 0;
-  while (i < n1 && j < n2) {
-    const ai = a[i]!;
-    const bj = b[j]!;
-    const x = Math.min(ai, bj);
-    while (i < n1 && a[i]! <= x) i++;
-    while (j < n2 && b[j]! <= x) j++;
-    const diff = i / n1 - j / n2;
-    if (diff > maxS) maxS = diff;
-    if (diff < minDiff) minDiff = diff;
-  }
-  // Past the end of one window the difference only moves towards 0: nothing new.
-  const minS = Math.min(1, Math.max(0, -minDiff));
-  return { maxS, minS };
 }
 
 /** numpy's round: halves go to the even neighbour (5000.5 -> 5000, 10.5 -> 10). */

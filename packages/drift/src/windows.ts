@@ -1,6 +1,6 @@
 import { binNumeric, binPerValue, type NumericBinning } from './histogram.js';
 import type { Bins, CategoricalWindow, DataKind, NumericWindow } from './types.js';
-import { checkCategorical, toFloat64 } from './validate.js';
+import { checkCategorical, scanFloat64 } from './validate.js';
 
 /** Options shared by the binned statistics ({@link psi}, {@link jensenShannon}). */
 export interface BinningOptions {
@@ -26,10 +26,15 @@ export function binWindows(
     const bins = binPerValue(reference as CategoricalWindow, current as CategoricalWindow);
     return { bins, nRef: reference.length, nCur: current.length };
   }
-  const a = toFloat64(reference as NumericWindow, 'reference');
-  const b = toFloat64(current as NumericWindow, 'current');
-  const bins = kind === 'categorical' ? binPerValue(a, b) : binNumeric(a, b, options.binning);
-  return { bins, nRef: a.length, nCur: b.length };
+  // Binning only reads: Float64Array windows are not copied; validation also finds the range.
+  const a = scanFloat64(reference as NumericWindow, 'reference');
+  const b = scanFloat64(current as NumericWindow, 'current');
+  const range = { min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) };
+  const bins =
+    kind === 'categorical'
+      ? binPerValue(a.data, b.data)
+      : binNumeric(a.data, b.data, options.binning, range);
+  return { bins, nRef: a.data.length, nCur: b.data.length };
 }
 
 /** String windows are categorical, everything else numeric. */

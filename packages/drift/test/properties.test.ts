@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ecdfExtremesBucketed, ecdfExtremesSorted } from '../src/ecdf.js';
 import { chiSquare, detectDrift, jensenShannon, ks2samp, psi, wasserstein } from '../src/index.js';
+import { ks2sampSorted } from '../src/ks.js';
 
 // Finite doubles of moderate size, with a share of repeats so ties are common.
 const value = fc.oneof(
@@ -65,6 +67,56 @@ describe('properties: ks2samp', () => {
         expect(r.pValue).toBe(1);
       }),
       runs,
+    );
+  });
+});
+
+describe('properties: ECDF extremes', () => {
+  const sorted = (xs: number[]) => Float64Array.from(xs).sort();
+  const rangeOf = (a: number[], b: number[]) => ({
+    min: Math.min(...a, ...b),
+    max: Math.max(...a, ...b),
+  });
+  const wide = fc.oneof(
+    value,
+    fc.constantFrom(0, -0, 1e308, -1e308, 5e-324, -5e-324),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+  );
+  const wideWindow = fc.array(wide, { minLength: 1, maxLength: 200 });
+
+  it('bucketing gives exactly what sorting and merging gives', () => {
+    fc.assert(
+      fc.property(wideWindow, wideWindow, (a, b) => {
+        const bucketed = ecdfExtremesBucketed(
+          Float64Array.from(a),
+          Float64Array.from(b),
+          rangeOf(a, b),
+        );
+        expect(bucketed).toEqual(ecdfExtremesSorted(sorted(a), sorted(b)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('agrees on large windows with ties, where ks2samp uses it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 - 2 }),
+        fc.integer({ min: 2, max: 400 }),
+        (seed, k) => {
+          let x = seed;
+          const next = () => {
+            x = (x * 48271) % 2147483647;
+            return x / 2147483647;
+          };
+          const a = Array.from({ length: 60_000 }, () => Math.floor(next() * k) / 7);
+          const b = Array.from({ length: 50_000 }, () => Math.floor(next() * next() * k) / 7);
+          const viaBuckets = ks2samp(a, b);
+          const viaSort = ks2sampSorted(sorted(a), sorted(b));
+          expect(viaBuckets).toEqual(viaSort);
+        },
+      ),
+      { numRuns: 5 },
     );
   });
 });

@@ -37,6 +37,9 @@ export function probOutsideBand(m0: number, n0: number, g: number, h: number): n
   const lenA = Math.min(2 * maxj + 2, n + 1);
   const A = new Float64Array(lenA).fill(1);
   A.fill(0, minj, maxj);
+  // 1/(i + j) from a table: a multiply instead of a division in the inner loop.
+  const recip = new Float64Array(m + n + 1);
+  for (let s = 1; s <= m + n; s++) recip[s] = 1 / s;
   for (let i = 1; i <= m; i++) {
     const lastminj = minj;
     const lastlen = curlen;
@@ -47,7 +50,8 @@ export function probOutsideBand(m0: number, n0: number, g: number, h: number): n
     const shift = minj - lastminj;
     const width = maxj - minj;
     for (let jj = 0; jj < width; jj++) {
-      val = (A[jj + shift]! * i + val * (jj + minj)) / (i + jj + minj);
+      const j = jj + minj;
+      val = (A[jj + shift]! * i + val * j) * recip[i + j]!;
       A[jj] = val;
     }
     curlen = width;
