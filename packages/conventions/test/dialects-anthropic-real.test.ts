@@ -99,4 +99,22 @@ describe('@anthropic-ai/sdk native GenAI spans (semconv >= 1.37), real spans', (
       15,
     );
   });
+
+  it('reads the time to first chunk of a streamed message, sent in seconds', async () => {
+    const stream = await client.messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: QUESTION }],
+      stream: true,
+    });
+    for await (const _event of stream) {
+      // drain
+    }
+    const span = onlySpan();
+    const sent = span.attributes['gen_ai.response.time_to_first_chunk'];
+    expect(typeof sent).toBe('number');
+    const fields = normalizeSpan(span);
+    expect(fields.ttftMs).toBeCloseTo((sent as number) * 1000, 9);
+    expect(fields).toMatchObject({ provider: 'anthropic', finishReasons: ['stop'], warnings: [] });
+  });
 });

@@ -179,7 +179,7 @@ describe('malformed attributes', () => {
     expect(fields.warnings).toEqual(['reasoning tokens (9) exceed output tokens (5)']);
   });
 
-  it('drops a negative time to first chunk, and one longer than the span', () => {
+  it('drops a negative time to first chunk, and one clearly longer than the span', () => {
     const negative = normalizeSpan(span({ ...base, 'gen_ai.response.time_to_first_chunk': -0.1 }));
     expect(negative.ttftMs).toBeNull();
     expect(negative.warnings).toEqual([
@@ -192,6 +192,12 @@ describe('malformed attributes', () => {
     expect(tooLong.warnings).toEqual([
       'time to first chunk (3000 ms) is longer than the span (2000 ms); dropped',
     ]);
+    // Within clock granularity (Date.now() against the span's monotonic clock): kept.
+    const justOver = normalizeSpan(
+      span({ ...base, 'gen_ai.response.time_to_first_chunk': 2.001 }, { durationMs: 2000 }),
+    );
+    expect(justOver.ttftMs).toBeCloseTo(2001, 9);
+    expect(justOver.warnings).toEqual([]);
   });
 
   it('drops a confidence outside [0, 1] and a negative cost', () => {

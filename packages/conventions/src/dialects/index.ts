@@ -47,6 +47,13 @@ export const FIELD_PRECEDENCE: readonly DialectName[] = [
   'otel-genai-legacy',
 ];
 
+/**
+ * How far a time to first chunk may exceed the span's duration before it is dropped:
+ * instrumentations time it with `Date.now()` (1 ms steps) while span times come from a
+ * monotonic clock, so a first chunk that ends the stream can read a little late.
+ */
+const TTFT_CLOCK_TOLERANCE_MS = 5;
+
 const DIALECTS: Readonly<Record<DialectName, Dialect>> = {
   'otel-genai': otelGenAI,
   'otel-genai-legacy': otelGenAILegacy,
@@ -227,7 +234,7 @@ function normalize(span: SpanInput): NormalizedFields {
 
   let ttftMs = value(readings, 'ttftMs', null);
   const durationMs = Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6;
-  if (ttftMs !== null && durationMs > 0 && ttftMs > durationMs) {
+  if (ttftMs !== null && durationMs > 0 && ttftMs > durationMs + TTFT_CLOCK_TOLERANCE_MS) {
     w.add(`time to first chunk (${ttftMs} ms) is longer than the span (${durationMs} ms); dropped`);
     ttftMs = null;
   }
