@@ -72,7 +72,7 @@ const ruleShape = {
     .int()
     .min(MIN_WINDOW_SEC, `window must be at least ${MIN_WINDOW_SEC} seconds (1 minute)`)
     .max(MAX_WINDOW_SEC, `window must be at most ${MAX_WINDOW_SEC} seconds (7 days)`)
-    .refine((v) => v % 60 === 0, 'window must be a whole number of minutes'),
+    .refine((v) => v < MIN_WINDOW_SEC || v % 60 === 0, 'window must be a whole number of minutes'),
   comparator: z.enum(COMPARATORS),
   threshold: z.number().finite(),
   /** A less severe threshold: crossing it (but not `threshold`) fires at `warning` severity. */
