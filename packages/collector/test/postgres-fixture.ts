@@ -1,5 +1,6 @@
 /** Test helpers for the PostgreSQL store: a fresh schema per store, dropped afterwards. */
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import {
   openPostgresStore,
@@ -54,4 +55,47 @@ export async function openTestStore(
       await dropSchema(schema);
     },
   };
+}
+
+const target = new URL(TEST_DATABASE_URL);
+
+/** A TCP proxy in front of the test database that the test can cut and restore, on a fixed port. */
+export class TcpProxy {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+
+  async start(): Promise<void> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    this.server = server;
+  }
+
+  /** Refuses new connections and cuts every open one, as a crashed or stopped database would. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  url(): string {
+    const u = new URL(TEST_DATABASE_URL);
+    u.host = `127.0.0.1:${this.port}`;
+    return u.toString();
+  }
 }

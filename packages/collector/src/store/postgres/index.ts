@@ -6,6 +6,12 @@ export {
   type StoreUnavailableReason,
   toStoreError,
 } from './errors.js';
+export {
+  createLeaderElector,
+  DEFAULT_LEADER_CHECK_INTERVAL_MS,
+  type LeaderElector,
+  type LeaderElectorOptions,
+} from './leader.js';
 export { migratePostgres, POSTGRES_MIGRATIONS, type PostgresMigration } from './migrations.js';
 export { dayOf, NANOS_PER_DAY, partitionName, type RetentionResult } from './partitions.js';
 export {

@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { inTransaction } from './client.js';
 import { ADVISORY_LOCK_CLASS, quoteIdent } from './migrations.js';
 
 /** Nanoseconds in one UTC day: the width of one `calls` partition. */
@@ -35,46 +36,27 @@ export async function ensureDayPartition(
   const name = partitionName(day);
   const from = BigInt(day) * NANOS_PER_DAY;
   const to = from + NANOS_PER_DAY;
-  const client = await pool.connect();
-  let release: boolean | Error = true;
-  try {
-    await client.query('BEGIN');
-    try {
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
-        ADVISORY_LOCK_CLASS.partitions,
-        schema,
-      ]);
-      const exists = await client.query('SELECT to_regclass($1) AS r', [
-        `${s}.${quoteIdent(name)}`,
-      ]);
-      if (exists.rows[0]?.r !== null) {
-        await client.query('COMMIT');
-        return false;
-      }
-      const p = `${s}.${quoteIdent(name)}`;
-      await client.query(
-        `CREATE TABLE ${p} (LIKE ${s}.calls INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
-      );
-      await client.query(
-        `WITH moved AS (DELETE FROM ${s}.calls_default WHERE start_ns >= $1 AND start_ns < $2 RETURNING *)
-         INSERT INTO ${p} SELECT * FROM moved`,
-        [from.toString(), to.toString()],
-      );
-      await client.query(
-        `ALTER TABLE ${s}.calls ATTACH PARTITION ${p} FOR VALUES FROM (${from}) TO (${to})`,
-      );
-      await client.query('COMMIT');
-      return true;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  } catch (error) {
-    release = error instanceof Error ? error : new Error(String(error));
-    throw error;
-  } finally {
-    client.release(release === true ? undefined : release);
-  }
+  return inTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+      ADVISORY_LOCK_CLASS.partitions,
+      schema,
+    ]);
+    const exists = await client.query('SELECT to_regclass($1) AS r', [`${s}.${quoteIdent(name)}`]);
+    if (exists.rows[0]?.r !== null) return false;
+    const p = `${s}.${quoteIdent(name)}`;
+    await client.query(
+      `CREATE TABLE ${p} (LIKE ${s}.calls INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+    );
+    await client.query(
+      `WITH moved AS (DELETE FROM ${s}.calls_default WHERE start_ns >= $1 AND start_ns < $2 RETURNING *)
+       INSERT INTO ${p} SELECT * FROM moved`,
+      [from.toString(), to.toString()],
+    );
+    await client.query(
+      `ALTER TABLE ${s}.calls ATTACH PARTITION ${p} FOR VALUES FROM (${from}) TO (${to})`,
+    );
+    return true;
+  });
 }
 
 /** What {@link dropCallsBefore} removed. */
@@ -96,43 +78,29 @@ export async function dropCallsBefore(
   cutoffUnixNano: bigint,
 ): Promise<RetentionResult> {
   const s = quoteIdent(schema);
-  const client: PoolClient = await pool.connect();
-  let release: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    try {
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
-        ADVISORY_LOCK_CLASS.partitions,
-        schema,
-      ]);
-      const { rows } = await client.query<{ name: string; bound: string }>(
-        `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
-           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-          WHERE i.inhparent = $1::regclass`,
-        [`${s}.calls`],
-      );
-      const dropped: string[] = [];
-      for (const row of rows) {
-        const m = /TO \('?(-?\d+)'?\)/.exec(row.bound);
-        if (m?.[1] === undefined) continue; // the default partition
-        if (BigInt(m[1]) <= cutoffUnixNano) {
-          await client.query(`DROP TABLE ${s}.${quoteIdent(row.name)}`);
-          dropped.push(row.name);
-        }
+  return inTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+      ADVISORY_LOCK_CLASS.partitions,
+      schema,
+    ]);
+    const { rows } = await client.query<{ name: string; bound: string }>(
+      `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = $1::regclass`,
+      [`${s}.calls`],
+    );
+    const dropped: string[] = [];
+    for (const row of rows) {
+      const m = /TO \('?(-?\d+)'?\)/.exec(row.bound);
+      if (m?.[1] === undefined) continue; // the default partition
+      if (BigInt(m[1]) <= cutoffUnixNano) {
+        await client.query(`DROP TABLE ${s}.${quoteIdent(row.name)}`);
+        dropped.push(row.name);
       }
-      const deleted = await client.query(`DELETE FROM ${s}.calls_default WHERE start_ns < $1`, [
-        cutoffUnixNano.toString(),
-      ]);
-      await client.query('COMMIT');
-      return { droppedPartitions: dropped.sort(), deletedRows: deleted.rowCount ?? 0 };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
     }
-  } catch (error) {
-    release = error instanceof Error ? error : new Error(String(error));
-    throw error;
-  } finally {
-    client.release(release);
-  }
+    const deleted = await client.query(`DELETE FROM ${s}.calls_default WHERE start_ns < $1`, [
+      cutoffUnixNano.toString(),
+    ]);
+    return { droppedPartitions: dropped.sort(), deletedRows: deleted.rowCount ?? 0 };
+  });
 }

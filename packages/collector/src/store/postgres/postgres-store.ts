@@ -1,6 +1,7 @@
 import type { CallRecord, JsonValue } from '@pilotlight/conventions';
 import pg from 'pg';
 import type { InsertResult, SpanPage, SpanStore } from '../store.js';
+import { withClient } from './client.js';
 import { isConnectionLost, toStoreError } from './errors.js';
 import { migratePostgres, SCHEMA_NAME } from './migrations.js';
 import { dayOf, dropCallsBefore, ensureDayPartition, type RetentionResult } from './partitions.js';
@@ -306,16 +307,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   pool.on('error', (error) => onPoolError(error));
 
   try {
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      await migratePostgres(client, schema);
-    } catch (error) {
-      broken = error instanceof Error ? error : new Error(String(error));
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    await withClient(pool, (client) => migratePostgres(client, schema));
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw toStoreError(error);
