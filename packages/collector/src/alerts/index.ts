@@ -11,3 +11,4 @@ export * from './sinks/index.js';
 export * from './sqlite-outbox-store.js';
 export * from './ssrf.js';
 export * from './state.js';
+export * from './test-receiver.js';
