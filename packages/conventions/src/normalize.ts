@@ -61,4 +61,15 @@ export type NormalizedFields = Pick<
   | 'warnings'
 >;
 
-export { normalizeSpan } from './dialects/index.js';
+export {
+  type CacheCounting,
+  type ChatMessage,
+  canonicalFinishReason,
+  canonicalProvider,
+  DIALECT_DETECTION_ORDER,
+  type DialectName,
+  detectDialects,
+  FIELD_PRECEDENCE,
+  type MessagePart,
+  normalizeSpan,
+} from './dialects/index.js';
