@@ -86,6 +86,29 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX calls_by_start ON calls (project_id, start_ns, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'alert_outbox',
+    // Same columns as the SQLite outbox (src/alerts/sqlite-outbox-store.ts).
+    sql: `
+      CREATE TABLE alert_outbox (
+        id text PRIMARY KEY,
+        notification_id text NOT NULL,
+        sink text NOT NULL,
+        payload text NOT NULL,
+        status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        created_at_ms bigint NOT NULL,
+        next_attempt_at_ms bigint NOT NULL,
+        lease_owner text,
+        lease_until_ms bigint,
+        last_error text,
+        delivered_at_ms bigint
+      );
+      CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at_ms) WHERE status = 'pending';
+      CREATE INDEX alert_outbox_by_created ON alert_outbox (created_at_ms DESC, id);
+    `,
+  },
 ];
 
 /**
