@@ -4,7 +4,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../config.js';
 import { StoreUnavailableError, UnsupportedMediaTypeError } from '../errors.js';
 import { readBody } from '../otlp/body.js';
 import { decodeJsonTraces } from '../otlp/decode-json.js';
-import { decodeProtobufTraces } from '../otlp/decode-protobuf.js';
+import { decodeProtobufTracesWire } from '../otlp/decode-protobuf-wire.js';
 import { ExportTraceServiceResponse } from '../otlp/proto.js';
 import { toCallRecord } from '../otlp/to-record.js';
 import type { DecodedTraces } from '../otlp/types.js';
@@ -55,7 +55,7 @@ export function ingestRoutes(options: IngestOptions): Hono {
       );
     }
     const body = await readBody(c.req.raw, maxBodyBytes);
-    const decoded = type === JSON_TYPE ? decodeJsonTraces(body) : decodeProtobufTraces(body);
+    const decoded = type === JSON_TYPE ? decodeJsonTraces(body) : decodeProtobufTracesWire(body);
     const records = decoded.spans.map((span) => toCallRecord(span, projectId, prices));
     try {
       await store.insertCalls(projectId, records);
