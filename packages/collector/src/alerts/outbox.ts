@@ -117,6 +117,22 @@ export function outboxEntryId(notificationId: string, sink: string): string {
   return `${notificationId}/${sink}`;
 }
 
+/** The entries of `notification` for each of `sinks` (what {@link Outbox.enqueue} stores). */
+export function outboxEntriesFor(
+  notification: AlertNotification,
+  sinks: readonly string[],
+  createdAtMs: number,
+): NewOutboxEntry[] {
+  const payload = JSON.stringify(notification);
+  return sinks.map((sink) => ({
+    id: outboxEntryId(notification.id, sink),
+    notificationId: notification.id,
+    sink,
+    payload,
+    createdAtMs,
+  }));
+}
+
 /**
  * Delay before attempt `attempts + 1` after `attempts` failed ones: exponential from
  * `baseDelayMs`, capped at `maxDelayMs`, with "equal jitter" (half fixed, half random) so
@@ -178,17 +194,7 @@ export class Outbox {
    * notification again (same id) adds nothing. Resolves to the number of entries added.
    */
   enqueue(notification: AlertNotification, sinks: readonly string[]): Promise<number> {
-    const payload = JSON.stringify(notification);
-    const createdAtMs = this.now();
-    return this.store.enqueue(
-      sinks.map((sink) => ({
-        id: outboxEntryId(notification.id, sink),
-        notificationId: notification.id,
-        sink,
-        payload,
-        createdAtMs,
-      })),
-    );
+    return this.store.enqueue(outboxEntriesFor(notification, sinks, this.now()));
   }
 
   /** Claims due entries and attempts each once; call it on a schedule. */

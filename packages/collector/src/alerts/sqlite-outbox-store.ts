@@ -133,6 +133,14 @@ export class SqliteOutboxStore implements OutboxStore {
     return this.insertMany(entries);
   }
 
+  /**
+   * {@link enqueue}, synchronously: for callers inside their own better-sqlite3
+   * transaction on the same handle (it nests as a savepoint).
+   */
+  enqueueSync(entries: readonly NewOutboxEntry[]): number {
+    return this.insertMany(entries);
+  }
+
   async claimDue(
     nowMs: number,
     limit: number,

@@ -1,0 +1,216 @@
+import type Database from 'better-sqlite3';
+import type { NewOutboxEntry } from './outbox.js';
+import { SqliteOutboxStore } from './sqlite-outbox-store.js';
+import type { AlertState, AlertStatus, Transition } from './state.js';
+
+/**
+ * Schema of alert states and their history in SQLite; idempotent, run at construction.
+ * The collector's migration runner may take it over as a numbered migration.
+ */
+export const SQLITE_ALERT_STATE_DDL = `
+CREATE TABLE IF NOT EXISTS alert_state (
+  rule_id          TEXT NOT NULL,
+  grp              TEXT NOT NULL,
+  project_id       TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  severity         TEXT,
+  since_ms         INTEGER NOT NULL,
+  value            REAL,
+  evaluated_at_ms  INTEGER,
+  resolved_at_ms   INTEGER,
+  PRIMARY KEY (rule_id, grp)
+);
+CREATE TABLE IF NOT EXISTS alert_history (
+  seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id       TEXT NOT NULL,
+  rule_id          TEXT NOT NULL,
+  grp              TEXT NOT NULL,
+  at_ms            INTEGER NOT NULL,
+  transition       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_history_project_time ON alert_history (project_id, at_ms);
+CREATE INDEX IF NOT EXISTS alert_history_rule_time ON alert_history (rule_id, at_ms);
+`;
+
+/** A stored alert state, with its project. */
+export interface StoredAlertState extends AlertState {
+  projectId: string;
+}
+
+/** One history record. */
+export interface AlertHistoryEntry {
+  /** Store sequence: unique, increasing; use as a cursor. */
+  seq: number;
+  projectId: string;
+  transition: Transition;
+}
+
+/** What one evaluation round writes, atomically. */
+export interface AlertCommit {
+  projectId: string;
+  /** New states of the evaluated groups. */
+  states: readonly AlertState[];
+  /** Transitions, appended to the history. */
+  transitions: readonly Transition[];
+  /** Notifications of the notified transitions, one entry per sink. */
+  outbox: readonly NewOutboxEntry[];
+}
+
+/** Filters of {@link AlertStateStore.history}. */
+export interface AlertHistoryQuery {
+  projectId: string;
+  ruleId?: string;
+  /** `[fromMs, toMs)` on the transition time. */
+  fromMs?: number;
+  toMs?: number;
+  /** Only entries with `seq` below this (the previous page's last `seq`). */
+  beforeSeq?: number;
+  limit: number;
+}
+
+/**
+ * Persistence of alert states and history. `commit` is atomic: a transition is recorded
+ * together with its notification, or neither is (so a crash cannot lose or double one).
+ */
+export interface AlertStateStore {
+  /** Stored states of a rule's groups. */
+  load(ruleId: string): Promise<AlertState[]>;
+  commit(commit: AlertCommit): Promise<void>;
+  /** Current states of a project (for `GET /api/alerts`), optionally of some statuses. */
+  current(projectId: string, statuses?: readonly AlertStatus[]): Promise<StoredAlertState[]>;
+  /** Transitions, newest first (for `GET /api/alerts/history`). */
+  history(query: AlertHistoryQuery): Promise<AlertHistoryEntry[]>;
+  /** Forgets a deleted rule's states (its history is kept). */
+  deleteRule(ruleId: string): Promise<void>;
+}
+
+interface StateRow {
+  rule_id: string;
+  grp: string;
+  project_id: string;
+  status: AlertStatus;
+  severity: AlertState['severity'];
+  since_ms: number;
+  value: number | null;
+  evaluated_at_ms: number | null;
+  resolved_at_ms: number | null;
+}
+
+function toState(r: StateRow): StoredAlertState {
+  return {
+    ruleId: r.rule_id,
+    group: r.grp,
+    projectId: r.project_id,
+    status: r.status,
+    severity: r.severity,
+    sinceMs: r.since_ms,
+    value: r.value,
+    evaluatedAtMs: r.evaluated_at_ms,
+    resolvedAtMs: r.resolved_at_ms,
+  };
+}
+
+/**
+ * {@link AlertStateStore} on a better-sqlite3 handle, sharing the database (and the
+ * transaction) with {@link SqliteOutboxStore}.
+ *
+ * @example
+ * ```ts
+ * const alerts = new SqliteAlertStore(db);
+ * const outbox = new Outbox(alerts.outbox, { sinks });
+ * ```
+ */
+export class SqliteAlertStore implements AlertStateStore {
+  /** The outbox in the same database, for the delivery worker. */
+  readonly outbox: SqliteOutboxStore;
+  private readonly upsert: Database.Statement;
+  private readonly append: Database.Statement;
+  private readonly byRule: Database.Statement;
+  private readonly forget: Database.Statement;
+  private readonly write: Database.Transaction<(c: AlertCommit) => void>;
+
+  constructor(private readonly db: Database.Database) {
+    db.exec(SQLITE_ALERT_STATE_DDL);
+    this.outbox = new SqliteOutboxStore(db);
+    this.upsert = db.prepare(
+      `INSERT INTO alert_state (rule_id, grp, project_id, status, severity, since_ms, value,
+         evaluated_at_ms, resolved_at_ms)
+       VALUES (@ruleId, @group, @projectId, @status, @severity, @sinceMs, @value, @evaluatedAtMs,
+         @resolvedAtMs)
+       ON CONFLICT (rule_id, grp) DO UPDATE SET project_id = excluded.project_id,
+         status = excluded.status, severity = excluded.severity, since_ms = excluded.since_ms,
+         value = excluded.value, evaluated_at_ms = excluded.evaluated_at_ms,
+         resolved_at_ms = excluded.resolved_at_ms`,
+    );
+    this.append = db.prepare(
+      'INSERT INTO alert_history (project_id, rule_id, grp, at_ms, transition) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.byRule = db.prepare('SELECT * FROM alert_state WHERE rule_id = ? ORDER BY grp');
+    this.forget = db.prepare('DELETE FROM alert_state WHERE rule_id = ?');
+    this.write = db.transaction((c: AlertCommit) => {
+      for (const s of c.states) this.upsert.run({ ...s, projectId: c.projectId });
+      for (const t of c.transitions) {
+        this.append.run(c.projectId, t.ruleId, t.group, t.atMs, JSON.stringify(t));
+      }
+      this.outbox.enqueueSync(c.outbox);
+    });
+  }
+
+  async load(ruleId: string): Promise<AlertState[]> {
+    return (this.byRule.all(ruleId) as StateRow[]).map((r) => {
+      const { projectId: _projectId, ...state } = toState(r);
+      return state;
+    });
+  }
+
+  async commit(commit: AlertCommit): Promise<void> {
+    this.write.immediate(commit);
+  }
+
+  async current(projectId: string, statuses?: readonly AlertStatus[]): Promise<StoredAlertState[]> {
+    const filter =
+      statuses === undefined || statuses.length === 0
+        ? ''
+        : ` AND status IN (${statuses.map(() => '?').join(', ')})`;
+    const rows = this.db
+      .prepare(`SELECT * FROM alert_state WHERE project_id = ?${filter} ORDER BY rule_id, grp`)
+      .all(projectId, ...(statuses ?? [])) as StateRow[];
+    return rows.map(toState);
+  }
+
+  async history(query: AlertHistoryQuery): Promise<AlertHistoryEntry[]> {
+    const where = ['project_id = ?'];
+    const params: (string | number)[] = [query.projectId];
+    if (query.ruleId !== undefined) {
+      where.push('rule_id = ?');
+      params.push(query.ruleId);
+    }
+    if (query.fromMs !== undefined) {
+      where.push('at_ms >= ?');
+      params.push(query.fromMs);
+    }
+    if (query.toMs !== undefined) {
+      where.push('at_ms < ?');
+      params.push(query.toMs);
+    }
+    if (query.beforeSeq !== undefined) {
+      where.push('seq < ?');
+      params.push(query.beforeSeq);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT seq, project_id, transition FROM alert_history WHERE ${where.join(' AND ')}
+         ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(...params, query.limit) as { seq: number; project_id: string; transition: string }[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      projectId: r.project_id,
+      transition: JSON.parse(r.transition) as Transition,
+    }));
+  }
+
+  async deleteRule(ruleId: string): Promise<void> {
+    this.forget.run(ruleId);
+  }
+}
