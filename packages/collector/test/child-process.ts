@@ -21,7 +21,7 @@ export interface ChildCollector {
 export function spawnCollector(env: Record<string, string>): ChildProcess {
   return spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', 'src/main.ts', 'serve'],
+    ['--conditions=@pilotlight/source', '--import', 'tsx', 'src/main.ts', 'serve'],
     {
       cwd: PACKAGE_DIR,
       env: { ...process.env, ...env },

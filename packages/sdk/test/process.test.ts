@@ -22,7 +22,7 @@ function run(
   child: ChildProcess;
   done: Promise<{ code: number | null; signal: string | null; stderr: string }>;
 } {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture(file)], {
+  const child = spawn(process.execPath, ['--conditions=@pilotlight/source', '--import', 'tsx', fixture(file)], {
     env: { ...process.env, SDK_ENTRY, SINK_URL: sink.url, MODE: mode },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
