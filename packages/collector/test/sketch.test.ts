@@ -260,6 +260,39 @@ describe('QuantileSketch', () => {
       );
     });
 
+    it('quantiles() and mergeBytes() agree with quantile() and merge()', () => {
+      fc.assert(
+        fc.property(values, values, fc.array(quantile, { maxLength: 6 }), (xs, ys, qs) => {
+          const viaBytes = sketchOf(xs).mergeBytes(sketchOf(ys).toBytes());
+          const viaMerge = sketchOf(xs).merge(sketchOf(ys));
+          const batch = viaBytes.quantiles(qs);
+          return (
+            viaBytes.count === viaMerge.count &&
+            viaBytes.sum === viaMerge.sum &&
+            qs.every((q, i) => Object.is(batch[i], viaMerge.quantile(q)))
+          );
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('a cleared sketch answers like a fresh one', () => {
+      fc.assert(
+        fc.property(values, values, quantile, (xs, ys, q) => {
+          const reused = sketchOf(xs).clear();
+          for (const y of ys) reused.add(y);
+          const fresh = sketchOf(ys);
+          return (
+            reused.count === fresh.count &&
+            reused.min === fresh.min &&
+            Object.is(reused.quantile(q), fresh.quantile(q)) &&
+            Array.from(reused.toBytes()).join() === Array.from(fresh.toBytes()).join()
+          );
+        }),
+        { numRuns: 200 },
+      );
+    });
+
     it('bytes round-trip preserves every answer', () => {
       fc.assert(
         fc.property(fc.array(positive, { maxLength: 200 }), quantile, (xs, q) => {

@@ -90,12 +90,16 @@ export class QuantileSketch {
   private readonly invLnGamma: number;
   /** `ln(2 / (γ + 1))`, folded into the exponent so huge buckets do not overflow. */
   private readonly lnRepresentativeFactor: number;
-  /** Counts of buckets `offset .. offset + length - 1`; `length` is the used part. */
-  // A plain array of doubles, not a Float64Array: rollups create many small sketches, and
-  // V8 allocates typed-array backing stores off-heap, which is several times slower here.
+  /**
+   * Bucket `i` is `counts[i - base]`; buckets in use are `lo..hi` (none when `hi < lo`).
+   * The array has headroom on both sides so that most new buckets need no copy.
+   * A plain array of doubles, not a Float64Array: rollups create many small sketches, and
+   * V8 allocates typed-array backing stores off-heap, which is several times slower here.
+   */
   private counts: number[] = [];
-  private offset = 0;
-  private length = 0;
+  private base = 0;
+  private lo = 0;
+  private hi = -1;
   private zeroCountValue = 0;
   private countValue = 0;
   private sumValue = 0;
@@ -162,7 +166,7 @@ export class QuantileSketch {
   /** Number of non-empty buckets, a measure of the sketch's size. */
   get bucketCount(): number {
     let n = 0;
-    for (let i = 0; i < this.length; i++) if (this.counts[i]! > 0) n++;
+    for (let i = this.lo; i <= this.hi; i++) if (this.counts[i - this.base]! > 0) n++;
     return n;
   }
 
@@ -203,19 +207,12 @@ export class QuantileSketch {
       );
     }
     if (other.countValue === 0) return this;
-    if (other.length > 0) {
+    if (other.hi >= other.lo) {
       // Widen once to the union range (collapsing if needed), then add counts.
-      let lo = other.offset;
-      let hi = other.offset + other.length - 1;
-      // Skip empty edges of other so the range is as narrow as possible.
-      while (lo <= hi && other.counts[lo - other.offset] === 0) lo++;
-      while (hi >= lo && other.counts[hi - other.offset] === 0) hi--;
-      if (lo <= hi) {
-        this.ensureRange(lo, hi);
-        for (let i = lo; i <= hi; i++) {
-          const c = other.counts[i - other.offset]!;
-          if (c > 0) this.counts[Math.max(i, this.offset) - this.offset]! += c;
-        }
+      this.ensureRange(other.lo, other.hi);
+      for (let i = other.lo; i <= other.hi; i++) {
+        const c = other.counts[i - other.base]!;
+        if (c > 0) this.counts[Math.max(i, this.lo) - this.base]! += c;
       }
     }
     if (other.collapsedValue) this.collapsedValue = true;
@@ -242,15 +239,65 @@ export class QuantileSketch {
     const rank = Math.floor(q * (this.countValue - 1));
     if (rank < this.zeroCountValue) return 0;
     let cumulative = this.zeroCountValue;
-    for (let i = 0; i < this.length; i++) {
-      cumulative += this.counts[i]!;
+    for (let i = this.lo; i <= this.hi; i++) {
+      cumulative += this.counts[i - this.base]!;
       if (cumulative > rank) {
-        const estimate = this.bucketValue(i + this.offset);
+        const estimate = this.bucketValue(i);
         // The exact value lies in [min, max]; clamping can only move the estimate closer.
         return Math.min(Math.max(estimate, this.minValue), this.maxValue);
       }
     }
     return this.maxValue;
+  }
+
+  /**
+   * Several quantiles in one pass over the buckets; same answers as {@link quantile}.
+   *
+   * @throws {RangeError} when a `q` is not in [0, 1].
+   */
+  quantiles(qs: readonly number[]): number[] {
+    for (const q of qs)
+      if (!(q >= 0 && q <= 1)) throw new RangeError(`q must be in [0, 1], got ${q}`);
+    if (this.countValue === 0) return qs.map(() => Number.NaN);
+    const order = qs.map((_, i) => i).sort((a, b) => qs[a]! - qs[b]!);
+    const out = new Array<number>(qs.length);
+    let i = this.lo;
+    let cumulative = this.zeroCountValue;
+    for (const k of order) {
+      const q = qs[k]!;
+      if (q === 0 || q === 1) {
+        out[k] = q === 0 ? this.minValue : this.maxValue;
+        continue;
+      }
+      const rank = Math.floor(q * (this.countValue - 1));
+      if (rank < this.zeroCountValue) {
+        out[k] = 0;
+        continue;
+      }
+      while (i <= this.hi && cumulative + this.counts[i - this.base]! <= rank) {
+        cumulative += this.counts[i - this.base]!;
+        i++;
+      }
+      out[k] =
+        i > this.hi
+          ? this.maxValue
+          : Math.min(Math.max(this.bucketValue(i), this.minValue), this.maxValue);
+    }
+    return out;
+  }
+
+  /** Empties the sketch, keeping its allocated buckets for reuse. */
+  clear(): this {
+    for (let i = this.lo; i <= this.hi; i++) this.counts[i - this.base] = 0;
+    this.lo = 0;
+    this.hi = -1;
+    this.zeroCountValue = 0;
+    this.countValue = 0;
+    this.sumValue = 0;
+    this.minValue = Number.POSITIVE_INFINITY;
+    this.maxValue = Number.NEGATIVE_INFINITY;
+    this.collapsedValue = false;
+    return this;
   }
 
   /** A deep copy. */
@@ -259,9 +306,10 @@ export class QuantileSketch {
       relativeAccuracy: this.relativeAccuracy,
       maxBuckets: this.maxBuckets,
     });
-    copy.counts = this.counts.slice(0, this.length);
-    copy.offset = this.offset;
-    copy.length = this.length;
+    copy.counts = this.counts.slice();
+    copy.base = this.base;
+    copy.lo = this.lo;
+    copy.hi = this.hi;
     copy.zeroCountValue = this.zeroCountValue;
     copy.countValue = this.countValue;
     copy.sumValue = this.sumValue;
@@ -277,7 +325,7 @@ export class QuantileSketch {
    * a few dozen latencies takes well under 200 bytes.
    */
   toBytes(): Uint8Array {
-    const w = new ByteWriter(48 + this.length * 3);
+    const w = new ByteWriter(48 + Math.max(0, this.hi - this.lo + 1) * 3);
     w.byte(FORMAT_VERSION);
     w.float64(this.relativeAccuracy);
     w.varint(this.maxBuckets);
@@ -290,14 +338,19 @@ export class QuantileSketch {
       w.float64(this.maxValue);
     }
     let nonEmpty = 0;
-    for (let i = 0; i < this.length; i++) if (this.counts[i]! > 0) nonEmpty++;
+    for (let i = this.lo; i <= this.hi; i++) if (this.counts[i - this.base]! > 0) nonEmpty++;
     w.varint(nonEmpty);
+    if (nonEmpty > 0) {
+      // The highest index up front lets a reader size its array once.
+      let last = this.hi;
+      while (this.counts[last - this.base] === 0) last--;
+      w.varint(zigzag(last));
+    }
     let previous = 0;
     let first = true;
-    for (let i = 0; i < this.length; i++) {
-      const c = this.counts[i]!;
+    for (let index = this.lo; index <= this.hi; index++) {
+      const c = this.counts[index - this.base]!;
       if (c === 0) continue;
-      const index = i + this.offset;
       if (first) {
         w.varint(zigzag(index));
         first = false;
@@ -317,37 +370,86 @@ export class QuantileSketch {
    */
   static fromBytes(bytes: Uint8Array): QuantileSketch {
     const r = new ByteReader(bytes);
-    const version = r.byte();
-    if (version !== FORMAT_VERSION) {
-      throw new RangeError(`unknown quantile sketch format version ${version}`);
+    const header = readHeader(r);
+    const sketch = new QuantileSketch({
+      relativeAccuracy: header.relativeAccuracy,
+      maxBuckets: header.maxBuckets,
+    });
+    sketch.addSerialized(r, header);
+    return sketch;
+  }
+
+  /**
+   * Merges a sketch serialised by {@link QuantileSketch.toBytes} straight from its bytes,
+   * without building it first: what summaries do for every stored row.
+   *
+   * @throws {RangeError} when the bytes are not a valid sketch or have another accuracy
+   * (corrupt bytes may leave this sketch partly merged).
+   */
+  mergeBytes(bytes: Uint8Array): this {
+    const r = new ByteReader(bytes);
+    const header = readHeader(r);
+    if (header.relativeAccuracy !== this.relativeAccuracy) {
+      throw new RangeError(
+        `cannot merge sketches of relative accuracy ${header.relativeAccuracy} and ${this.relativeAccuracy}`,
+      );
     }
-    const relativeAccuracy = r.float64();
-    const maxBuckets = r.varint();
-    const sketch = new QuantileSketch({ relativeAccuracy, maxBuckets });
-    sketch.collapsedValue = r.byte() === 1;
-    const count = r.varint();
-    sketch.zeroCountValue = r.varint();
-    sketch.sumValue = r.float64();
-    if (count > 0) {
-      sketch.minValue = r.float64();
-      sketch.maxValue = r.float64();
-    }
-    const nonEmpty = r.varint();
-    let index = 0;
+    this.addSerialized(r, header);
+    return this;
+  }
+
+  /** Adds the statistics and buckets of a serialised sketch (header already read). */
+  private addSerialized(r: ByteReader, header: SerializedHeader): void {
     let bucketTotal = 0;
-    for (let k = 0; k < nonEmpty; k++) {
-      index = k === 0 ? unzigzag(r.varint()) : index + r.varint();
-      const c = r.varint();
+    let index = 0;
+    if (header.nonEmpty > 0) {
+      const last = unzigzag(r.varint());
+      const firstIndex = unzigzag(r.varint());
+      if (last < firstIndex) throw new RangeError('invalid quantile sketch: bad bucket range');
+      this.ensureRange(firstIndex, last);
+      index = firstIndex;
+    }
+    // The hot loop of every summary: varints decoded inline, counts added in place.
+    const buf = r.buf;
+    let pos = r.pos;
+    const counts = this.counts;
+    const base = this.base;
+    const lowest = this.lo;
+    for (let k = 0; k < header.nonEmpty; k++) {
+      if (k > 0) {
+        let b = buf[pos++]!;
+        let delta = b & 0x7f;
+        for (let scale = 0x80; b >= 0x80; scale *= 0x80) {
+          b = buf[pos++]!;
+          delta += (b & 0x7f) * scale;
+        }
+        index += delta;
+      }
+      let b = buf[pos++]!;
+      let c = b & 0x7f;
+      for (let scale = 0x80; b >= 0x80; scale *= 0x80) {
+        b = buf[pos++]!;
+        c += (b & 0x7f) * scale;
+      }
+      if (pos > buf.length) throw new RangeError('invalid quantile sketch: truncated');
       if (c <= 0) throw new RangeError('invalid quantile sketch: empty bucket');
-      sketch.addToBucket(index, c);
+      if (index > this.hi) throw new RangeError('invalid quantile sketch: bad bucket range');
+      // Below the kept range only after a collapse: fold into the lowest kept bucket.
+      counts[(index < lowest ? lowest : index) - base]! += c;
       bucketTotal += c;
     }
+    r.pos = pos;
     if (!r.done()) throw new RangeError('invalid quantile sketch: trailing bytes');
-    if (bucketTotal + sketch.zeroCountValue !== count) {
+    if (bucketTotal + header.zeroCount !== header.count) {
       throw new RangeError('invalid quantile sketch: counts do not add up');
     }
-    sketch.countValue = count;
-    return sketch;
+    if (header.collapsed) this.collapsedValue = true;
+    if (header.count === 0) return;
+    this.zeroCountValue += header.zeroCount;
+    this.countValue += header.count;
+    this.sumValue += header.sum;
+    if (header.min < this.minValue) this.minValue = header.min;
+    if (header.max > this.maxValue) this.maxValue = header.max;
   }
 
   /** Plain-JSON form (see {@link QuantileSketchJson}). */
@@ -359,8 +461,9 @@ export class QuantileSketch {
       sum: this.sumValue,
       min: this.countValue === 0 ? null : this.minValue,
       max: this.countValue === 0 ? null : this.maxValue,
-      offset: this.offset,
-      counts: this.counts.slice(0, this.length),
+      offset: this.hi < this.lo ? 0 : this.lo,
+      counts:
+        this.hi < this.lo ? [] : this.counts.slice(this.lo - this.base, this.hi - this.base + 1),
     };
   }
 
@@ -402,55 +505,77 @@ export class QuantileSketch {
   }
 
   private addToBucket(index: number, count: number): void {
-    this.ensureRange(index, index);
+    if (index < this.lo || index > this.hi) this.ensureRange(index, index);
     // After a collapse, an index below the kept range lands in the lowest kept bucket.
-    this.counts[Math.max(index, this.offset) - this.offset]! += count;
+    this.counts[Math.max(index, this.lo) - this.base]! += count;
   }
 
   /**
-   * Makes buckets `lo..hi` addressable, growing the array and applying the collapse rule:
-   * if the union range would exceed `maxBuckets`, the lowest buckets fold into the lowest
-   * kept one.
+   * Makes buckets `lo..hi` addressable, applying the collapse rule: if the union with the
+   * buckets in use would span more than `maxBuckets`, the lowest buckets fold into the
+   * lowest kept one. Copies only when the array has no room left.
    */
   private ensureRange(lo: number, hi: number): void {
-    if (this.length === 0) {
-      const newHi = hi;
-      const newLo = Math.max(lo, newHi - this.maxBuckets + 1);
-      if (newLo > lo) this.collapsedValue = true;
-      this.offset = newLo;
-      this.length = newHi - newLo + 1;
-      if (this.counts.length < this.length) {
-        this.counts = zeros(Math.max(INITIAL_CAPACITY, this.length));
-      } else {
-        this.counts.fill(0);
-      }
-      return;
-    }
-    const curLo = this.offset;
-    const curHi = this.offset + this.length - 1;
-    if (lo >= curLo && hi <= curHi) return;
-    const newHi = Math.max(hi, curHi);
-    let newLo = Math.min(lo, curLo);
+    const empty = this.hi < this.lo;
+    let newLo = empty ? lo : Math.min(lo, this.lo);
+    const newHi = empty ? hi : Math.max(hi, this.hi);
     if (newHi - newLo + 1 > this.maxBuckets) {
       newLo = newHi - this.maxBuckets + 1;
       this.collapsedValue = true;
     }
-    const newLength = newHi - newLo + 1;
-    const capacity =
-      newLength <= this.counts.length
-        ? this.counts.length
-        : Math.min(this.maxBuckets, Math.max(newLength, this.counts.length * 2));
+    // Buckets in use below the new range must be folded into it: that needs the copy.
+    const fold = !empty && this.lo < newLo;
+    if (!fold && newLo >= this.base && newHi < this.base + this.counts.length) {
+      this.lo = newLo;
+      this.hi = newHi;
+      return;
+    }
+    const size = newHi - newLo + 1;
+    // Headroom on both sides: sketches merged together mostly cover similar ranges.
+    const capacity = Math.max(INITIAL_CAPACITY, size + 2 * Math.max(8, size >> 2));
+    const base = newLo - Math.floor((capacity - size) / 2);
     const next = zeros(capacity);
-    for (let i = 0; i < this.length; i++) {
-      const c = this.counts[i]!;
-      if (c === 0) continue;
-      const index = Math.max(i + curLo, newLo);
-      next[index - newLo]! += c;
+    if (!empty) {
+      for (let i = this.lo; i <= this.hi; i++) {
+        const c = this.counts[i - this.base]!;
+        if (c !== 0) next[Math.max(i, newLo) - base]! += c;
+      }
     }
     this.counts = next;
-    this.offset = newLo;
-    this.length = newLength;
+    this.base = base;
+    this.lo = newLo;
+    this.hi = newHi;
   }
+}
+
+/** The fixed part of the serialised form, before the buckets. */
+interface SerializedHeader {
+  relativeAccuracy: number;
+  maxBuckets: number;
+  collapsed: boolean;
+  count: number;
+  zeroCount: number;
+  sum: number;
+  min: number;
+  max: number;
+  nonEmpty: number;
+}
+
+function readHeader(r: ByteReader): SerializedHeader {
+  const version = r.byte();
+  if (version !== FORMAT_VERSION) {
+    throw new RangeError(`unknown quantile sketch format version ${version}`);
+  }
+  const relativeAccuracy = r.float64();
+  const maxBuckets = r.varint();
+  const collapsed = r.byte() === 1;
+  const count = r.varint();
+  const zeroCount = r.varint();
+  const sum = r.float64();
+  const min = count > 0 ? r.float64() : Number.POSITIVE_INFINITY;
+  const max = count > 0 ? r.float64() : Number.NEGATIVE_INFINITY;
+  const nonEmpty = r.varint();
+  return { relativeAccuracy, maxBuckets, collapsed, count, zeroCount, sum, min, max, nonEmpty };
 }
 
 function zeros(n: number): number[] {
@@ -513,13 +638,15 @@ class ByteWriter {
   }
 }
 
-class ByteReader {
-  private readonly view: DataView;
-  private pos = 0;
+/** Scratch space to read a little-endian double without a DataView per reader. */
+const SCRATCH_BYTES = new Uint8Array(8);
+const SCRATCH_DOUBLE = new Float64Array(SCRATCH_BYTES.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+class ByteReader {
+  pos = 0;
+
+  constructor(readonly buf: Uint8Array) {}
 
   private need(n: number): void {
     if (this.pos + n > this.buf.length) throw new RangeError('invalid quantile sketch: truncated');
@@ -532,9 +659,11 @@ class ByteReader {
 
   float64(): number {
     this.need(8);
-    const x = this.view.getFloat64(this.pos, true);
+    for (let i = 0; i < 8; i++) {
+      SCRATCH_BYTES[LITTLE_ENDIAN ? i : 7 - i] = this.buf[this.pos + i]!;
+    }
     this.pos += 8;
-    return x;
+    return SCRATCH_DOUBLE[0]!;
   }
 
   varint(): number {

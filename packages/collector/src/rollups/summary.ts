@@ -1,4 +1,9 @@
-import { ROLLUP_BUCKETS_SEC, type RollupRow } from './rollup.js';
+import {
+  ROLLUP_BUCKETS_SEC,
+  type RollupKey,
+  type RollupRow,
+  type StoredRollupRow,
+} from './rollup.js';
 import { QuantileSketch } from './sketch.js';
 
 /**
@@ -6,6 +11,8 @@ import { QuantileSketch } from './sketch.js';
  * 8,640; anything finer over a long range is a mistake a chart cannot show anyway.
  */
 export const MAX_SUMMARY_INTERVALS = 10_000;
+
+const PERCENTILES = [0.5, 0.9, 0.95, 0.99] as const;
 
 /** Dimensions a summary can be grouped by. */
 export type SummaryGroupBy = 'model' | 'provider' | 'service' | 'operation' | 'project';
@@ -165,7 +172,7 @@ function cover(a: number, b: number, tiersDesc: readonly number[]): RollupRange[
   ];
 }
 
-function inRanges(row: RollupRow, ranges: readonly RollupRange[]): boolean {
+function inRanges(row: RollupKey, ranges: readonly RollupRange[]): boolean {
   for (const r of ranges) {
     if (
       row.bucketSec === r.bucketSec &&
@@ -178,7 +185,7 @@ function inRanges(row: RollupRow, ranges: readonly RollupRange[]): boolean {
   return false;
 }
 
-function matches(row: RollupRow, filter: SummaryFilter | undefined): boolean {
+function matches(row: RollupKey, filter: SummaryFilter | undefined): boolean {
   if (filter === undefined) return true;
   return (
     (filter.projectId === undefined || row.projectId === filter.projectId) &&
@@ -189,7 +196,7 @@ function matches(row: RollupRow, filter: SummaryFilter | undefined): boolean {
   );
 }
 
-function groupKey(row: RollupRow, groupBy: SummaryGroupBy | undefined): string {
+function groupKey(row: RollupKey, groupBy: SummaryGroupBy | undefined): string {
   switch (groupBy) {
     case undefined:
       return 'all';
@@ -237,7 +244,21 @@ function newAccumulator(startMs: number): Accumulator {
   };
 }
 
-function accumulate(acc: Accumulator, src: RollupRow | Accumulator): void {
+function resetAccumulator(acc: Accumulator, startMs: number): void {
+  acc.startMs = startMs;
+  acc.calls = 0;
+  acc.errors = 0;
+  acc.inputTokens = 0;
+  acc.outputTokens = 0;
+  acc.cachedInputTokens = 0;
+  acc.costUsd = 0;
+  acc.confidenceSum = 0;
+  acc.confidenceCount = 0;
+  acc.latency.clear();
+  acc.ttft.clear();
+}
+
+function accumulate(acc: Accumulator, src: RollupRow | StoredRollupRow | Accumulator): void {
   acc.calls += src.calls;
   acc.errors += src.errors;
   acc.inputTokens += src.inputTokens;
@@ -246,7 +267,11 @@ function accumulate(acc: Accumulator, src: RollupRow | Accumulator): void {
   acc.costUsd += src.costUsd;
   acc.confidenceSum += src.confidenceSum;
   acc.confidenceCount += src.confidenceCount;
-  if ('latencyMs' in src) {
+  if ('latencySketch' in src) {
+    // Stored rows merge straight from their bytes: no sketch is built per row.
+    acc.latency.mergeBytes(src.latencySketch);
+    acc.ttft.mergeBytes(src.ttftSketch);
+  } else if ('latencyMs' in src) {
     acc.latency.merge(src.latencyMs);
     acc.ttft.merge(src.ttftMs);
   } else {
@@ -257,12 +282,8 @@ function accumulate(acc: Accumulator, src: RollupRow | Accumulator): void {
 
 function percentiles(sketch: QuantileSketch): Percentiles | null {
   if (sketch.count === 0) return null;
-  return {
-    p50: sketch.quantile(0.5),
-    p90: sketch.quantile(0.9),
-    p95: sketch.quantile(0.95),
-    p99: sketch.quantile(0.99),
-  };
+  const [p50, p90, p95, p99] = sketch.quantiles(PERCENTILES) as [number, number, number, number];
+  return { p50, p90, p95, p99 };
 }
 
 function toPoint(acc: Accumulator): SummaryPoint {
@@ -286,7 +307,8 @@ function toPoint(acc: Accumulator): SummaryPoint {
  * latency and TTFT p50/p90/p95/p99, mean confidence. Work is proportional to the rows
  * given, never to the calls behind them. Pass the rows of {@link planSummary}'s ranges
  * (more is harmless: rows outside the plan or the filter are ignored, so tiers are never
- * double counted).
+ * double counted). Stored rows (sketches as bytes, straight from the database) are merged
+ * without decoding each row's sketches first.
  *
  * @example
  * ```ts
@@ -297,10 +319,15 @@ function toPoint(acc: Accumulator): SummaryPoint {
  *
  * @throws {RangeError} as {@link planSummary}.
  */
-export function summarize(rows: Iterable<RollupRow>, options: SummaryOptions): Summary {
+export function summarize(
+  rows: Iterable<RollupRow | StoredRollupRow>,
+  options: SummaryOptions,
+): Summary {
   const plan = planSummary(options);
   const intervalMs = plan.intervalSec === null ? null : plan.intervalSec * 1000;
-  const groups = new Map<string, Map<number, Accumulator>>();
+  // First only sort row references into group → interval; the merging happens after, one
+  // interval at a time into a reused accumulator, so memory stays O(groups), not O(points).
+  const groups = new Map<string, Map<number, Array<RollupRow | StoredRollupRow>>>();
   let rowsUsed = 0;
   for (const row of rows) {
     if (!inRanges(row, plan.ranges) || !matches(row, options.filter)) continue;
@@ -313,20 +340,20 @@ export function summarize(rows: Iterable<RollupRow>, options: SummaryOptions): S
       series = new Map();
       groups.set(key, series);
     }
-    let acc = series.get(startMs);
-    if (acc === undefined) {
-      acc = newAccumulator(startMs);
-      series.set(startMs, acc);
-    }
-    accumulate(acc, row);
+    const list = series.get(startMs);
+    if (list === undefined) series.set(startMs, [row]);
+    else list.push(row);
   }
   const out: SummaryGroup[] = [];
+  const scratch = newAccumulator(0);
   for (const [key, series] of groups) {
     const total = newAccumulator(plan.fromMs);
     const points: SummaryPoint[] = [];
-    for (const acc of [...series.values()].sort((a, b) => a.startMs - b.startMs)) {
-      accumulate(total, acc);
-      points.push(toPoint(acc));
+    for (const startMs of [...series.keys()].sort((a, b) => a - b)) {
+      resetAccumulator(scratch, startMs);
+      for (const row of series.get(startMs)!) accumulate(scratch, row);
+      accumulate(total, scratch);
+      points.push(toPoint(scratch));
     }
     out.push({ key, total: toPoint(total), points });
   }
