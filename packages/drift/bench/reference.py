@@ -33,13 +33,16 @@ def psi_numpy(ref, cur):
 
 def timed(fn):
     fn()  # warm-up
-    times = []
+    wall = []
+    cpu = []
     out = None
     for _ in range(REPEATS):
         t = time.perf_counter()
+        c = time.process_time()
         out = fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return out, float(np.median(times))
+        cpu.append((time.process_time() - c) * 1000)
+        wall.append((time.perf_counter() - t) * 1000)
+    return out, {"wall": float(np.median(wall)), "cpu": float(np.median(cpu))}
 
 
 def main():

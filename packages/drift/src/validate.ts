@@ -52,20 +52,22 @@ export function scanFloat64(
   if (copy && !Array.isArray(values)) {
     throw new RangeError(`${window} window must be an array of numbers or a Float64Array`);
   }
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
   if (!copy) {
-    // separate monomorphic loop for typed arrays: no copy, no type checks
     const data = values as Float64Array;
-    for (let i = 0; i < n; i++) {
-      const v = data[i]!;
-      if (v - v !== 0) throw badValue(window, i, v);
-      if (v < min) min = v;
-      if (v > max) max = v;
+    const { min, max } = minMax(data);
+    // Math.min/Math.max propagate NaN and keep ±Infinity: a non-finite extreme reveals any bad
+    // value, and only then is the window scanned again for the first bad index.
+    if (min - min !== 0 || max - max !== 0) {
+      for (let i = 0; i < n; i++) {
+        const v = data[i]!;
+        if (v - v !== 0) throw badValue(window, i, v);
+      }
     }
     return { data, min, max };
   }
   const data = new Float64Array(n);
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
     const v: unknown = values[i];
     if (typeof v !== 'number' || v - v !== 0) throw badValue(window, i, v);
@@ -108,4 +110,37 @@ function describe(v: unknown): string {
     return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
   if (v === null) return 'null';
   return `a value of type ${typeof v}`;
+}
+
+/** Min and max of a non-empty Float64Array (NaN if it holds one): four independent chains. */
+function minMax(d: Float64Array): { min: number; max: number } {
+  let a0 = d[0]!;
+  let b0 = a0;
+  let a1 = a0;
+  let b1 = a0;
+  let a2 = a0;
+  let b2 = a0;
+  let a3 = a0;
+  let b3 = a0;
+  const n = d.length;
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const v0 = d[i]!;
+    const v1 = d[i + 1]!;
+    const v2 = d[i + 2]!;
+    const v3 = d[i + 3]!;
+    a0 = Math.min(a0, v0);
+    b0 = Math.max(b0, v0);
+    a1 = Math.min(a1, v1);
+    b1 = Math.max(b1, v1);
+    a2 = Math.min(a2, v2);
+    b2 = Math.max(b2, v2);
+    a3 = Math.min(a3, v3);
+    b3 = Math.max(b3, v3);
+  }
+  for (let i = n4; i < n; i++) {
+    a0 = Math.min(a0, d[i]!);
+    b0 = Math.max(b0, d[i]!);
+  }
+  return { min: Math.min(a0, a1, a2, a3), max: Math.max(b0, b1, b2, b3) };
 }

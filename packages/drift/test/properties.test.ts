@@ -146,6 +146,40 @@ describe('properties: psi and jensenShannon', () => {
     );
   });
 
+  it('puts every value in the bin numpy.histogram would (edges[i] <= x < edges[i+1], last closed)', () => {
+    // Values drawn from a small grid so many land exactly on edges (e.g. 0.5 steps over [0, 6]).
+    const grid = fc.array(
+      fc.oneof(
+        fc.integer({ min: 0, max: 48 }).map((k) => k / 8),
+        fc.double({ min: 0, max: 6, noNaN: true }),
+      ),
+      { minLength: 22, maxLength: 300 },
+    );
+    fc.assert(
+      fc.property(grid, grid, fc.integer({ min: 1, max: 40 }), (a, b, count) => {
+        for (const binning of ['evidently', { count }] as const) {
+          const { bins } = psi(a, b, { binning });
+          if (bins.binning === 'per_value') continue;
+          const e = bins.edges;
+          const binOf = (x: number) => {
+            if (x === e[e.length - 1]) return e.length - 2;
+            let k = -1;
+            for (let i = 0; i < e.length - 1; i++) if (e[i]! <= x && x < e[i + 1]!) k = i;
+            return k;
+          };
+          const expected = (xs: number[]) => {
+            const c = new Array<number>(e.length - 1).fill(0);
+            for (const x of xs) c[binOf(x)]!++;
+            return c;
+          };
+          expect(bins.referenceCounts).toEqual(expected(a));
+          expect(bins.currentCounts).toEqual(expected(b));
+        }
+      }),
+      runs,
+    );
+  });
+
   it('bins count every value of both windows exactly once', () => {
     fc.assert(
       fc.property(window, window, (a, b) => {
