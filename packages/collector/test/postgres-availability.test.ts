@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallRecord } from '@pilotlight/conventions';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openPostgresStore, StoreUnavailableError } from '../src/store/postgres/index.js';
+import { STORE_RETRY_AFTER_SEC, StoreUnavailableError } from '../src/errors.js';
+import { openPostgresStore, PostgresUnavailableError } from '../src/store/postgres/index.js';
 import {
   adminQuery,
   openTestStore,
@@ -22,8 +23,8 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-const isUnavailable = (error: unknown): error is StoreUnavailableError =>
-  error instanceof StoreUnavailableError;
+const isUnavailable = (error: unknown): error is PostgresUnavailableError =>
+  error instanceof PostgresUnavailableError;
 
 describe('PostgreSQL store availability', () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -31,23 +32,25 @@ describe('PostgreSQL store availability', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  it('fails to open with StoreUnavailableError when nothing listens', async () => {
+  it('fails to open with PostgresUnavailableError when nothing listens', async () => {
     const u = new URL(TEST_DATABASE_URL);
     u.host = `127.0.0.1:${await deadPort()}`;
     const error = await openPostgresStore({
       connectionString: u.toString(),
       schema: uniqueSchema(),
     }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PostgresUnavailableError);
+    // The collector's own StoreUnavailableError, so the HTTP layer answers 503 + Retry-After.
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect(error).toMatchObject({
       reason: 'unreachable',
-      retryAfterSec: 5,
+      retryAfterSec: STORE_RETRY_AFTER_SEC,
       status: 503,
       code: 'store_unavailable',
     });
   });
 
-  it('rejects with StoreUnavailableError while the database is unreachable and recovers by itself', async () => {
+  it('rejects with PostgresUnavailableError while the database is unreachable and recovers by itself', async () => {
     const proxy = new TcpProxy();
     await proxy.start();
     cleanups.push(() => proxy.stop());
@@ -70,8 +73,8 @@ describe('PostgreSQL store availability', () => {
         () => 'resolved',
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(StoreUnavailableError);
-      expect((error as StoreUnavailableError).retryAfterSec).toBeGreaterThan(0);
+      expect(error).toBeInstanceOf(PostgresUnavailableError);
+      expect((error as PostgresUnavailableError).retryAfterSec).toBeGreaterThan(0);
     }
 
     await proxy.start(); // same port: the database is back
@@ -136,8 +139,8 @@ describe('PostgreSQL store availability', () => {
     const held = await t.store.pool.connect();
     try {
       const error = await t.store.insertCalls('p1', [makeRecord()]).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(StoreUnavailableError);
-      expect(error).toMatchObject({ reason: 'overloaded', retryAfterSec: 2 });
+      expect(error).toBeInstanceOf(PostgresUnavailableError);
+      expect(error).toMatchObject({ reason: 'overloaded' });
     } finally {
       held.release();
     }
@@ -155,7 +158,7 @@ describe('PostgreSQL store availability', () => {
       await locker.query('BEGIN');
       await locker.query(`LOCK TABLE "${t.schema}".calls IN ACCESS EXCLUSIVE MODE`);
       const error = await t.store.listCalls('p1', { limit: 1 }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect(error).toBeInstanceOf(PostgresUnavailableError);
       expect(error).toMatchObject({ reason: 'overloaded' });
       await locker.query('ROLLBACK');
     } finally {

@@ -1,28 +1,23 @@
-import { CollectorError } from '../../errors.js';
-
-/** Seconds a client is told to wait when the database is unreachable (connection refused, reset, terminated). */
-export const DEFAULT_UNREACHABLE_RETRY_AFTER_SEC = 5;
-/** Seconds a client is told to wait when the database is reachable but overloaded (pool exhausted, timeouts, too many connections). */
-export const DEFAULT_OVERLOADED_RETRY_AFTER_SEC = 2;
+import { StoreUnavailableError } from '../../errors.js';
 
 /** Why the store could not serve a request. */
 export type StoreUnavailableReason = 'unreachable' | 'overloaded';
 
 /**
- * The store cannot serve the request right now, but may later: the database is
- * down, unreachable, restarting, or overloaded. The HTTP layer answers 503 with
- * `Retry-After: retryAfterSec`; nothing was (necessarily) written, and since
- * inserts are idempotent a client may simply resend.
+ * PostgreSQL cannot serve the request right now, but may later: the database is
+ * down, unreachable, restarting, or overloaded (`reason`). It is the collector's
+ * {@link StoreUnavailableError}, so the HTTP layer answers 503 with `Retry-After`.
+ * Nothing was necessarily written; inserts are idempotent, so a client may simply
+ * resend.
  */
-export class StoreUnavailableError extends CollectorError {
-  override readonly name = 'StoreUnavailableError';
+export class PostgresUnavailableError extends StoreUnavailableError {
   constructor(
     readonly reason: StoreUnavailableReason,
-    readonly retryAfterSec: number,
     message: string,
-    options?: { cause?: unknown },
+    cause: unknown,
   ) {
-    super(503, 'store_unavailable', message, [], options);
+    super(cause);
+    this.message = message;
   }
 }
 
@@ -108,27 +103,11 @@ export function isConnectionLost(error: unknown): boolean {
   );
 }
 
-/** Wraps transient driver errors in {@link StoreUnavailableError}; returns any other error unchanged. */
+/** Wraps transient driver errors in {@link PostgresUnavailableError}; returns any other error unchanged. */
 export function toStoreError(error: unknown): unknown {
-  if (error instanceof StoreUnavailableError) return error;
+  if (error instanceof PostgresUnavailableError) return error;
   const reason = classifyPostgresError(error);
   if (reason === null) return error;
   const detail = error instanceof Error ? error.message : String(error);
-  return reason === 'unreachable'
-    ? new StoreUnavailableError(
-        reason,
-        DEFAULT_UNREACHABLE_RETRY_AFTER_SEC,
-        `PostgreSQL is unreachable: ${detail}`,
-        {
-          cause: error,
-        },
-      )
-    : new StoreUnavailableError(
-        reason,
-        DEFAULT_OVERLOADED_RETRY_AFTER_SEC,
-        `PostgreSQL is overloaded: ${detail}`,
-        {
-          cause: error,
-        },
-      );
+  return new PostgresUnavailableError(reason, `PostgreSQL is ${reason}: ${detail}`, error);
 }

@@ -1,8 +1,6 @@
 export {
   classifyPostgresError,
-  DEFAULT_OVERLOADED_RETRY_AFTER_SEC,
-  DEFAULT_UNREACHABLE_RETRY_AFTER_SEC,
-  StoreUnavailableError,
+  PostgresUnavailableError,
   type StoreUnavailableReason,
   toStoreError,
 } from './errors.js';

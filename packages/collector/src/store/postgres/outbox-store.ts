@@ -44,7 +44,7 @@ const MARK_WHERE = `WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`;
  * deliver from one outbox: a claim leases rows with `FOR UPDATE SKIP LOCKED`, so two
  * replicas never lease the same entry, and an entry whose worker died is claimed again
  * once its lease expires. Transient database failures reject with
- * `StoreUnavailableError`.
+ * `PostgresUnavailableError`.
  *
  * @example
  * const spans = await openPostgresStore({ connectionString });

@@ -254,10 +254,10 @@ const positive = (name: string, v: number | undefined, fallback: number): number
  * insert resolves only once its rows are durable.
  *
  * Transient failures (database down, restarting, connections killed, pool
- * exhausted, statement timeout) reject with {@link StoreUnavailableError}; the
+ * exhausted, statement timeout) reject with {@link PostgresUnavailableError}; the
  * pool reconnects by itself when the database is back.
  *
- * @throws {StoreUnavailableError} when the database cannot be reached at start-up.
+ * @throws {PostgresUnavailableError} when the database cannot be reached at start-up.
  * @example
  * const store = await openPostgresStore({ connectionString: 'postgres://pilotlight@db:5432/pilotlight', poolSize: 20 });
  * await store.insertCalls('default', records);
