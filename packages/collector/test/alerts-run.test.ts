@@ -1,16 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRollupReader } from '../src/alerts/evaluate.js';
 import type { AlertNotification } from '../src/alerts/notification.js';
+import type { OutboxStore } from '../src/alerts/outbox.js';
 import { Outbox } from '../src/alerts/outbox.js';
+import { PostgresAlertStore } from '../src/alerts/postgres-alert-store.js';
 import { alertRuleSchema } from '../src/alerts/rule.js';
 import { runAlertRules } from '../src/alerts/run.js';
 import { createWebhookSink } from '../src/alerts/sinks/webhook.js';
-import { SqliteAlertStore } from '../src/alerts/sqlite-alert-store.js';
+import { type AlertStateStore, SqliteAlertStore } from '../src/alerts/sqlite-alert-store.js';
 import { createTargetPolicy } from '../src/alerts/ssrf.js';
+import { initialAlertState } from '../src/alerts/state.js';
 import { startWebhookReceiver } from '../src/alerts/test-receiver.js';
 import { addCallToRollups, RollupBatch, type RollupCallInput } from '../src/rollups/rollup.js';
 
@@ -49,9 +54,43 @@ function traffic(minutes: number): RollupCallInput[] {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'pilotlight-alert-run-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const DATABASE_URL =
+  process.env.PILOTLIGHT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schemas: string[] = [];
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  const admin = new pg.Client({ connectionString: DATABASE_URL });
+  await admin.connect();
+  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  await admin.end();
+});
 
-describe('runAlertRules', () => {
+interface Opened {
+  store: AlertStateStore & { outbox: OutboxStore };
+  close(): Promise<void>;
+}
+
+const engines: [string, (name: string) => Promise<Opened>][] = [
+  [
+    'SQLite',
+    async (name) => {
+      const db = new Database(join(dir, `${name}.db`));
+      db.pragma('journal_mode = WAL');
+      return { store: new SqliteAlertStore(db), close: async () => void db.close() };
+    },
+  ],
+  [
+    'PostgreSQL',
+    async () => {
+      const schema = `pl_alerts_${randomBytes(5).toString('hex')}`;
+      schemas.push(schema);
+      const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
+      return { store: await PostgresAlertStore.open(pool, { schema }), close: () => pool.end() };
+    },
+  ],
+];
+
+describe.each(engines)('runAlertRules on %s', (_engine, open) => {
   it('pages once per transition as latency doubles and recovers, per model', async () => {
     const batch = new RollupBatch();
     for (const c of traffic(70)) addCallToRollups(batch, c);
@@ -71,10 +110,8 @@ describe('runAlertRules', () => {
     let clock = T0;
     const now = () => clock;
     const receiver = await startWebhookReceiver({ secret: SECRET, now });
-    const db = new Database(join(dir, 'alerts.db'));
-    db.pragma('journal_mode = WAL');
+    const { store, close } = await open('alerts');
     try {
-      const store = new SqliteAlertStore(db);
       const sinks = new Map([
         [
           'oncall',
@@ -163,15 +200,14 @@ describe('runAlertRules', () => {
       expect(await store.history({ projectId: 'other', limit: 10 })).toEqual([]);
       expect((await store.outbox.list({ status: 'delivered' })).length).toBe(3);
     } finally {
-      db.close();
+      await close();
       await receiver.stop();
     }
   });
 
   it('reports a rule that cannot be evaluated and still evaluates the others', async () => {
-    const db = new Database(join(dir, 'errors.db'));
+    const { store, close } = await open('errors');
     try {
-      const store = new SqliteAlertStore(db);
       const rules = [
         alertRuleSchema.parse({
           id: 'drift-without-reader',
@@ -205,7 +241,58 @@ describe('runAlertRules', () => {
       await store.deleteRule('no-traffic');
       expect(await store.current('p')).toEqual([]);
     } finally {
-      db.close();
+      await close();
+    }
+  });
+
+  it('commits states, history and notifications together or not at all', async () => {
+    const { store, close } = await open('atomic');
+    try {
+      const state = { ...initialAlertState('r', '', T0), status: 'firing' as const };
+      const transition = {
+        ruleId: 'r',
+        group: '',
+        from: 'ok' as const,
+        to: 'firing' as const,
+        severity: 'critical' as const,
+        previousSeverity: null,
+        reason: 'breach' as const,
+        value: 1,
+        threshold: 0,
+        comparator: '>' as const,
+        calls: 1,
+        windowSec: 60,
+        windowStartMs: T0 - MIN,
+        windowEndMs: T0,
+        atMs: T0,
+        notify: true,
+      };
+      // The notification cannot be stored (no payload): nothing else may be stored either.
+      const broken = { id: 'n/s', notificationId: 'n', sink: 's', createdAtMs: T0 } as never;
+      await expect(
+        store.commit({
+          projectId: 'p',
+          states: [state],
+          transitions: [transition],
+          outbox: [broken],
+        }),
+      ).rejects.toThrow();
+      expect(await store.load('r')).toEqual([]);
+      expect(await store.history({ projectId: 'p', limit: 10 })).toEqual([]);
+      const good = { id: 'n/s', notificationId: 'n', sink: 's', payload: '{}', createdAtMs: T0 };
+      await store.commit({
+        projectId: 'p',
+        states: [state],
+        transitions: [transition],
+        outbox: [good],
+      });
+      expect(await store.load('r')).toEqual([state]);
+      expect((await store.history({ projectId: 'p', limit: 10 }))[0]!.transition).toEqual(
+        transition,
+      );
+      expect((await store.outbox.list()).map((e) => e.id)).toEqual(['n/s']);
+    } finally {
+      await close();
     }
   });
 });

@@ -6,6 +6,7 @@
 export * from './evaluate.js';
 export * from './notification.js';
 export * from './outbox.js';
+export * from './postgres-alert-store.js';
 export * from './postgres-outbox-store.js';
 export * from './rule.js';
 export * from './run.js';

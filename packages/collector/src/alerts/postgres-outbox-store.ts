@@ -101,6 +101,17 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async enqueue(entries: readonly NewOutboxEntry[]): Promise<number> {
+    return this.enqueueOn(this.pool, entries);
+  }
+
+  /**
+   * {@link enqueue} on a given connection: for callers inside their own transaction
+   * (the alert store commits states, history and notifications together).
+   */
+  async enqueueOn(
+    client: pg.Pool | pg.PoolClient,
+    entries: readonly NewOutboxEntry[],
+  ): Promise<number> {
     if (entries.length === 0) return 0;
     const values: unknown[] = [];
     const tuples = entries.map((e, i) => {
@@ -108,7 +119,7 @@ export class PostgresOutboxStore implements OutboxStore {
       const b = i * 5;
       return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 5})`;
     });
-    const r = await this.pool.query(
+    const r = await client.query(
       `INSERT INTO ${this.table}
          (id, notification_id, sink, payload, created_at_ms, next_attempt_at_ms)
        VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`,

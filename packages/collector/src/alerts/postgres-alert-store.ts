@@ -1,0 +1,203 @@
+import type pg from 'pg';
+import { PostgresOutboxStore } from './postgres-outbox-store.js';
+import type {
+  AlertCommit,
+  AlertHistoryEntry,
+  AlertHistoryQuery,
+  AlertStateStore,
+  StoredAlertState,
+} from './sqlite-alert-store.js';
+import type { AlertState, AlertStatus, Severity, Transition } from './state.js';
+
+/** Lock key serialising the DDL when several replicas start at once. */
+const DDL_LOCK_KEY = 'pilotlight.alert_state.ddl';
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS {{s}}.alert_state (
+  rule_id          TEXT NOT NULL,
+  grp              TEXT NOT NULL,
+  project_id       TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  severity         TEXT,
+  since_ms         BIGINT NOT NULL,
+  value            DOUBLE PRECISION,
+  evaluated_at_ms  BIGINT,
+  resolved_at_ms   BIGINT,
+  PRIMARY KEY (rule_id, grp)
+);
+CREATE TABLE IF NOT EXISTS {{s}}.alert_history (
+  seq              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  project_id       TEXT NOT NULL,
+  rule_id          TEXT NOT NULL,
+  grp              TEXT NOT NULL,
+  at_ms            BIGINT NOT NULL,
+  transition       JSONB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_history_project_time ON {{s}}.alert_history (project_id, at_ms);
+CREATE INDEX IF NOT EXISTS alert_history_rule_time ON {{s}}.alert_history (rule_id, at_ms);
+`;
+
+interface StateRow {
+  rule_id: string;
+  grp: string;
+  project_id: string;
+  status: AlertStatus;
+  severity: Severity | null;
+  since_ms: string;
+  value: number | null;
+  evaluated_at_ms: string | null;
+  resolved_at_ms: string | null;
+}
+
+const num = (v: string | null): number | null => (v === null ? null : Number(v));
+
+function toState(r: StateRow): StoredAlertState {
+  return {
+    ruleId: r.rule_id,
+    group: r.grp,
+    projectId: r.project_id,
+    status: r.status,
+    severity: r.severity,
+    sinceMs: Number(r.since_ms),
+    value: r.value,
+    evaluatedAtMs: num(r.evaluated_at_ms),
+    resolvedAtMs: num(r.resolved_at_ms),
+  };
+}
+
+/**
+ * {@link AlertStateStore} in PostgreSQL: states, history and the outbox in one schema,
+ * committed together in one transaction. Pair it with leader election (issue 9) so that
+ * one replica evaluates rules; any replica may drain the outbox.
+ *
+ * @example
+ * ```ts
+ * const alerts = await PostgresAlertStore.open(pool, { schema: 'pilotlight' });
+ * const outbox = new Outbox(alerts.outbox, { sinks, owner: replicaId });
+ * ```
+ */
+export class PostgresAlertStore implements AlertStateStore {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+    /** The outbox in the same schema, for the delivery worker. */
+    readonly outbox: PostgresOutboxStore,
+  ) {}
+
+  /** Creates the tables if needed (serialised by an advisory lock) and returns the store. */
+  static async open(pool: pg.Pool, options: { schema?: string } = {}): Promise<PostgresAlertStore> {
+    const schemaName = options.schema ?? 'public';
+    const outbox = await PostgresOutboxStore.open(pool, { schema: schemaName });
+    const schema = `"${schemaName.replace(/"/g, '""')}"`;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [DDL_LOCK_KEY]);
+      await client.query(DDL.replaceAll('{{s}}', schema));
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    return new PostgresAlertStore(pool, schema, outbox);
+  }
+
+  async load(ruleId: string): Promise<AlertState[]> {
+    const r = await this.pool.query<StateRow>(
+      `SELECT * FROM ${this.schema}.alert_state WHERE rule_id = $1 ORDER BY grp`,
+      [ruleId],
+    );
+    return r.rows.map((row) => {
+      const { projectId: _projectId, ...state } = toState(row);
+      return state;
+    });
+  }
+
+  async commit(c: AlertCommit): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const s of c.states) {
+        await client.query(
+          `INSERT INTO ${this.schema}.alert_state (rule_id, grp, project_id, status, severity,
+             since_ms, value, evaluated_at_ms, resolved_at_ms)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (rule_id, grp) DO UPDATE SET project_id = EXCLUDED.project_id,
+             status = EXCLUDED.status, severity = EXCLUDED.severity,
+             since_ms = EXCLUDED.since_ms, value = EXCLUDED.value,
+             evaluated_at_ms = EXCLUDED.evaluated_at_ms, resolved_at_ms = EXCLUDED.resolved_at_ms`,
+          [
+            s.ruleId,
+            s.group,
+            c.projectId,
+            s.status,
+            s.severity,
+            s.sinceMs,
+            s.value,
+            s.evaluatedAtMs,
+            s.resolvedAtMs,
+          ],
+        );
+      }
+      for (const t of c.transitions) {
+        await client.query(
+          `INSERT INTO ${this.schema}.alert_history (project_id, rule_id, grp, at_ms, transition)
+           VALUES ($1, $2, $3, $4, $5)`,
+          [c.projectId, t.ruleId, t.group, t.atMs, JSON.stringify(t)],
+        );
+      }
+      await this.outbox.enqueueOn(client, c.outbox);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async current(projectId: string, statuses?: readonly AlertStatus[]): Promise<StoredAlertState[]> {
+    const r =
+      statuses === undefined || statuses.length === 0
+        ? await this.pool.query<StateRow>(
+            `SELECT * FROM ${this.schema}.alert_state WHERE project_id = $1 ORDER BY rule_id, grp`,
+            [projectId],
+          )
+        : await this.pool.query<StateRow>(
+            `SELECT * FROM ${this.schema}.alert_state WHERE project_id = $1 AND status = ANY($2)
+             ORDER BY rule_id, grp`,
+            [projectId, [...statuses]],
+          );
+    return r.rows.map(toState);
+  }
+
+  async history(query: AlertHistoryQuery): Promise<AlertHistoryEntry[]> {
+    const where = ['project_id = $1'];
+    const params: (string | number)[] = [query.projectId];
+    const add = (clause: string, value: string | number) => {
+      params.push(value);
+      where.push(clause.replace('?', `$${params.length}`));
+    };
+    if (query.ruleId !== undefined) add('rule_id = ?', query.ruleId);
+    if (query.fromMs !== undefined) add('at_ms >= ?', query.fromMs);
+    if (query.toMs !== undefined) add('at_ms < ?', query.toMs);
+    if (query.beforeSeq !== undefined) add('seq < ?', query.beforeSeq);
+    params.push(query.limit);
+    const r = await this.pool.query<{ seq: string; project_id: string; transition: Transition }>(
+      `SELECT seq, project_id, transition FROM ${this.schema}.alert_history
+       WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.length}`,
+      params,
+    );
+    return r.rows.map((row) => ({
+      seq: Number(row.seq),
+      projectId: row.project_id,
+      transition: row.transition,
+    }));
+  }
+
+  async deleteRule(ruleId: string): Promise<void> {
+    await this.pool.query(`DELETE FROM ${this.schema}.alert_state WHERE rule_id = $1`, [ruleId]);
+  }
+}
