@@ -13,7 +13,11 @@ import { PostgresAlertStore } from '../src/alerts/postgres-alert-store.js';
 import { alertRuleSchema } from '../src/alerts/rule.js';
 import { runAlertRules } from '../src/alerts/run.js';
 import { createWebhookSink } from '../src/alerts/sinks/webhook.js';
-import { type AlertStateStore, SqliteAlertStore } from '../src/alerts/sqlite-alert-store.js';
+import {
+  type AlertRuleStore,
+  type AlertStateStore,
+  SqliteAlertStore,
+} from '../src/alerts/sqlite-alert-store.js';
 import { createTargetPolicy } from '../src/alerts/ssrf.js';
 import { initialAlertState } from '../src/alerts/state.js';
 import { startWebhookReceiver } from '../src/alerts/test-receiver.js';
@@ -66,7 +70,7 @@ afterAll(async () => {
 });
 
 interface Opened {
-  store: AlertStateStore & { outbox: OutboxStore };
+  store: AlertStateStore & AlertRuleStore & { outbox: OutboxStore };
   close(): Promise<void>;
 }
 
@@ -291,6 +295,34 @@ describe.each(engines)('runAlertRules on %s', (_engine, open) => {
         transition,
       );
       expect((await store.outbox.list()).map((e) => e.id)).toEqual(['n/s']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('stores API-managed rules, validated again on read', async () => {
+    const { store, close } = await open('rules');
+    try {
+      const base = {
+        projectId: 'p',
+        metric: 'error_rate',
+        windowSec: 300,
+        comparator: '>',
+        threshold: 0.05,
+      } as const;
+      const a = alertRuleSchema.parse({ ...base, id: 'a' });
+      const b = alertRuleSchema.parse({ ...base, id: 'b', projectId: 'q', minCalls: 10 });
+      expect(await store.putRule(a, T0)).toEqual({ created: true });
+      expect(await store.putRule(b, T0)).toEqual({ created: true });
+      const a2 = { ...a, threshold: 0.1 };
+      expect(await store.putRule(a2, T0 + 1)).toEqual({ created: false });
+      expect(await store.getRule('a')).toEqual(a2);
+      expect(await store.getRule('zzz')).toBeNull();
+      expect((await store.listRules()).map((r) => r.id)).toEqual(['a', 'b']);
+      expect(await store.listRules('q')).toEqual([b]);
+      expect(await store.removeRule('a')).toBe(true);
+      expect(await store.removeRule('a')).toBe(false);
+      expect((await store.listRules()).map((r) => r.id)).toEqual(['b']);
     } finally {
       await close();
     }

@@ -1,11 +1,14 @@
 import type pg from 'pg';
 import { PostgresOutboxStore } from './postgres-outbox-store.js';
-import type {
-  AlertCommit,
-  AlertHistoryEntry,
-  AlertHistoryQuery,
-  AlertStateStore,
-  StoredAlertState,
+import type { AlertRule } from './rule.js';
+import {
+  type AlertCommit,
+  type AlertHistoryEntry,
+  type AlertHistoryQuery,
+  type AlertRuleStore,
+  type AlertStateStore,
+  parseStoredRule,
+  type StoredAlertState,
 } from './sqlite-alert-store.js';
 import type { AlertState, AlertStatus, Severity, Transition } from './state.js';
 
@@ -35,6 +38,14 @@ CREATE TABLE IF NOT EXISTS {{s}}.alert_history (
 );
 CREATE INDEX IF NOT EXISTS alert_history_project_time ON {{s}}.alert_history (project_id, at_ms);
 CREATE INDEX IF NOT EXISTS alert_history_rule_time ON {{s}}.alert_history (rule_id, at_ms);
+CREATE TABLE IF NOT EXISTS {{s}}.alert_rule (
+  id               TEXT PRIMARY KEY,
+  project_id       TEXT NOT NULL,
+  rule             TEXT NOT NULL,
+  created_at_ms    BIGINT NOT NULL,
+  updated_at_ms    BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_rule_project ON {{s}}.alert_rule (project_id);
 `;
 
 interface StateRow {
@@ -76,7 +87,7 @@ function toState(r: StateRow): StoredAlertState {
  * const outbox = new Outbox(alerts.outbox, { sinks, owner: replicaId });
  * ```
  */
-export class PostgresAlertStore implements AlertStateStore {
+export class PostgresAlertStore implements AlertStateStore, AlertRuleStore {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
@@ -199,5 +210,56 @@ export class PostgresAlertStore implements AlertStateStore {
 
   async deleteRule(ruleId: string): Promise<void> {
     await this.pool.query(`DELETE FROM ${this.schema}.alert_state WHERE rule_id = $1`, [ruleId]);
+  }
+
+  async listRules(projectId?: string): Promise<AlertRule[]> {
+    const r =
+      projectId === undefined
+        ? await this.pool.query<{ id: string; rule: string }>(
+            `SELECT id, rule FROM ${this.schema}.alert_rule ORDER BY id`,
+          )
+        : await this.pool.query<{ id: string; rule: string }>(
+            `SELECT id, rule FROM ${this.schema}.alert_rule WHERE project_id = $1 ORDER BY id`,
+            [projectId],
+          );
+    return r.rows.map((row) => parseStoredRule(row.id, row.rule));
+  }
+
+  async getRule(id: string): Promise<AlertRule | null> {
+    const r = await this.pool.query<{ rule: string }>(
+      `SELECT rule FROM ${this.schema}.alert_rule WHERE id = $1`,
+      [id],
+    );
+    const row = r.rows[0];
+    return row === undefined ? null : parseStoredRule(id, row.rule);
+  }
+
+  async putRule(rule: AlertRule, nowMs: number): Promise<{ created: boolean }> {
+    // xmax = 0 only for a freshly inserted row: tells insert from update in one statement.
+    const r = await this.pool.query<{ created: boolean }>(
+      `INSERT INTO ${this.schema}.alert_rule (id, project_id, rule, created_at_ms, updated_at_ms)
+       VALUES ($1, $2, $3, $4, $4)
+       ON CONFLICT (id) DO UPDATE SET project_id = EXCLUDED.project_id, rule = EXCLUDED.rule,
+         updated_at_ms = EXCLUDED.updated_at_ms
+       RETURNING (xmax = 0) AS created`,
+      [rule.id, rule.projectId, JSON.stringify(rule), nowMs],
+    );
+    return { created: r.rows[0]?.created === true };
+  }
+
+  async removeRule(id: string): Promise<boolean> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`DELETE FROM ${this.schema}.alert_state WHERE rule_id = $1`, [id]);
+      const r = await client.query(`DELETE FROM ${this.schema}.alert_rule WHERE id = $1`, [id]);
+      await client.query('COMMIT');
+      return r.rowCount === 1;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { NewOutboxEntry } from './outbox.js';
+import { type AlertRule, alertRuleSchema } from './rule.js';
 import { SqliteOutboxStore } from './sqlite-outbox-store.js';
 import type { AlertState, AlertStatus, Transition } from './state.js';
 
@@ -30,6 +31,14 @@ CREATE TABLE IF NOT EXISTS alert_history (
 );
 CREATE INDEX IF NOT EXISTS alert_history_project_time ON alert_history (project_id, at_ms);
 CREATE INDEX IF NOT EXISTS alert_history_rule_time ON alert_history (rule_id, at_ms);
+CREATE TABLE IF NOT EXISTS alert_rule (
+  id               TEXT PRIMARY KEY,
+  project_id       TEXT NOT NULL,
+  rule             TEXT NOT NULL,
+  created_at_ms    INTEGER NOT NULL,
+  updated_at_ms    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_rule_project ON alert_rule (project_id);
 `;
 
 /** A stored alert state, with its project. */
@@ -84,6 +93,30 @@ export interface AlertStateStore {
   deleteRule(ruleId: string): Promise<void>;
 }
 
+/**
+ * Rules managed through the API (`/api/alerts/rules`). Rules are stored as validated
+ * JSON and validated again when read, so a rule written by an older version that no longer
+ * validates is reported, not silently evaluated.
+ */
+export interface AlertRuleStore {
+  /** Rules, by id; of one project when given. */
+  listRules(projectId?: string): Promise<AlertRule[]>;
+  getRule(id: string): Promise<AlertRule | null>;
+  /** Creates or replaces a rule; resolves to whether it was created. */
+  putRule(rule: AlertRule, nowMs: number): Promise<{ created: boolean }>;
+  /** Deletes a rule and its states (history kept); resolves to whether it existed. */
+  removeRule(id: string): Promise<boolean>;
+}
+
+/** Parses a stored rule. @throws {Error} naming the rule when it no longer validates. */
+export function parseStoredRule(id: string, json: string): AlertRule {
+  const r = alertRuleSchema.safeParse(JSON.parse(json));
+  if (!r.success) {
+    throw new Error(`stored alert rule ${id} is invalid: ${r.error.issues[0]?.message ?? ''}`);
+  }
+  return r.data;
+}
+
 interface StateRow {
   rule_id: string;
   grp: string;
@@ -120,7 +153,7 @@ function toState(r: StateRow): StoredAlertState {
  * const outbox = new Outbox(alerts.outbox, { sinks });
  * ```
  */
-export class SqliteAlertStore implements AlertStateStore {
+export class SqliteAlertStore implements AlertStateStore, AlertRuleStore {
   /** The outbox in the same database, for the delivery worker. */
   readonly outbox: SqliteOutboxStore;
   private readonly upsert: Database.Statement;
@@ -212,5 +245,47 @@ export class SqliteAlertStore implements AlertStateStore {
 
   async deleteRule(ruleId: string): Promise<void> {
     this.forget.run(ruleId);
+  }
+
+  async listRules(projectId?: string): Promise<AlertRule[]> {
+    const rows = (
+      projectId === undefined
+        ? this.db.prepare('SELECT id, rule FROM alert_rule ORDER BY id').all()
+        : this.db
+            .prepare('SELECT id, rule FROM alert_rule WHERE project_id = ? ORDER BY id')
+            .all(projectId)
+    ) as { id: string; rule: string }[];
+    return rows.map((r) => parseStoredRule(r.id, r.rule));
+  }
+
+  async getRule(id: string): Promise<AlertRule | null> {
+    const row = this.db.prepare('SELECT rule FROM alert_rule WHERE id = ?').get(id) as
+      | { rule: string }
+      | undefined;
+    return row === undefined ? null : parseStoredRule(id, row.rule);
+  }
+
+  async putRule(rule: AlertRule, nowMs: number): Promise<{ created: boolean }> {
+    const put = this.db.transaction(() => {
+      const existed = this.db.prepare('SELECT 1 FROM alert_rule WHERE id = ?').get(rule.id);
+      this.db
+        .prepare(
+          `INSERT INTO alert_rule (id, project_id, rule, created_at_ms, updated_at_ms)
+           VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET project_id = excluded.project_id, rule = excluded.rule,
+             updated_at_ms = excluded.updated_at_ms`,
+        )
+        .run(rule.id, rule.projectId, JSON.stringify(rule), nowMs, nowMs);
+      return { created: existed === undefined };
+    });
+    return put.immediate();
+  }
+
+  async removeRule(id: string): Promise<boolean> {
+    const remove = this.db.transaction(() => {
+      this.forget.run(id);
+      return this.db.prepare('DELETE FROM alert_rule WHERE id = ?').run(id).changes === 1;
+    });
+    return remove.immediate();
   }
 }
