@@ -245,6 +245,18 @@ rules:
     expect((await failure(join(dir, 'missing.json'))).message).toContain('cannot read');
   });
 
+  it('refuses malformed network allow-list entries, naming each', async () => {
+    const err = await failure(
+      write(
+        'allow.json',
+        JSON.stringify({
+          network: { allow: ['10.0.0.0/8', '10.0.0.0/33', '127.0.0.1:8080', 'ok.host'] },
+        }),
+      ),
+    );
+    expect(err.issues.map((i) => i.path)).toEqual(['network.allow.1', 'network.allow.2']);
+  });
+
   it('refuses a webhook whose secret variable is unset', async () => {
     const config = await loadAlertsConfig(write('env.yaml', yaml));
     expect(() => createSinks(config, { env: {} })).toThrow(/ONCALL_SECRET is not set/);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { allowEntryProblem } from './ssrf.js';
 
 /** Shortest rule window: rollups' finest bucket. */
 export const MIN_WINDOW_SEC = 60;
@@ -196,7 +197,19 @@ export const networkPolicySchema = z.strictObject({
    * Hosts (exact names, case-insensitive) and addresses/CIDRs (`10.0.0.0/8`, `::1/128`,
    * `127.0.0.1`) that may be reached although they are loopback, private or link-local.
    */
-  allow: z.array(z.string().min(1).max(256)).max(100).default([]),
+  allow: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(256)
+        .superRefine((entry, ctx) => {
+          const problem = allowEntryProblem(entry);
+          if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+    )
+    .max(100)
+    .default([]),
 });
 export type NetworkPolicyConfig = z.output<typeof networkPolicySchema>;
 

@@ -216,6 +216,26 @@ export function classifyAddress(address: string): AddressKind | null {
   return kindOfBytes(bytes);
 }
 
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/**
+ * Why an allow-list entry is invalid (a host name, an IP address or a CIDR is expected),
+ * or null when it is valid.
+ */
+export function allowEntryProblem(entry: string): string | null {
+  const e = entry.trim().replace(/^\[|\]$/g, '');
+  if (e.includes('/') || isIP(e) !== 0) {
+    try {
+      cidr(e);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  return HOST_NAME.test(e) ? null : `"${entry}" is not a host name, an IP address or a CIDR`;
+}
+
 /**
  * Builds a policy from config. Entries of `allow` containing `/` or parsing as an address
  * are CIDRs; others are host names.
