@@ -27,6 +27,24 @@ export {
   type QuantileSketchOptions,
 } from './sketch.js';
 export {
+  mergeSketchBytes,
+  ROLLUP_COLUMNS,
+  ROLLUP_KEY_COLUMNS,
+  ROLLUP_TABLE,
+  ROLLUP_VALUE_COLUMNS,
+  type RollupSqlRow,
+  rollupLockSql,
+  rollupParams,
+  rollupSelectByKeysQuery,
+  rollupSelectQuery,
+  rollupTableSql,
+  rollupUpsertSql,
+  SKETCH_MERGE_FUNCTION,
+  type SqlDialect,
+  type SqlQuery,
+  storedRollupRowFromSql,
+} from './sql.js';
+export {
   MAX_SUMMARY_INTERVALS,
   type Percentiles,
   planSummary,
