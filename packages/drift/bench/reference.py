@@ -1,6 +1,6 @@
 """Reference side of the drift bench: scipy / numpy on the same data, timed in the same run.
 
-Usage: python3 reference.py DIR   (DIR holds ks_ref.f64, ks_cur.f64, exact_ref.f64, exact_cur.f64
+Usage: python3 reference.py DIR   (DIR holds ks_ref.f64, ks_cur.f64, exact_ref.f64, exact_cur.f64, wide_ref.f64, wide_cur.f64
 written by run.ts as raw little-endian float64). Prints one JSON object.
 """
 import json
@@ -50,15 +50,18 @@ def main():
     load = lambda name: np.fromfile(f"{d}/{name}.f64", dtype="<f8")
     ks_ref, ks_cur = load("ks_ref"), load("ks_cur")
     ex_ref, ex_cur = load("exact_ref"), load("exact_cur")
+    wide_ref, wide_cur = load("wide_ref"), load("wide_cur")
     ks, ks_ms = timed(lambda: stats.ks_2samp(ks_ref, ks_cur))
     ps, ps_ms = timed(lambda: psi_numpy(ks_ref, ks_cur))
     ex, ex_ms = timed(lambda: stats.ks_2samp(ex_ref, ex_cur))
+    wide, wide_ms = timed(lambda: stats.ks_2samp(wide_ref, wide_cur))
     ws, ws_ms = timed(lambda: stats.wasserstein_distance(ks_ref, ks_cur))
     print(json.dumps({
         "versions": {"python": sys.version.split()[0], "numpy": np.__version__, "scipy": scipy.__version__},
         "ks": {"statistic": float(ks.statistic), "pValue": float(ks.pvalue), "ms": ks_ms},
         "psi": {"value": ps, "ms": ps_ms},
         "exact": {"statistic": float(ex.statistic), "pValue": float(ex.pvalue), "ms": ex_ms},
+        "wide": {"statistic": float(wide.statistic), "pValue": float(wide.pvalue), "ms": wide_ms},
         "wasserstein": {"value": float(ws), "ms": ws_ms},
     }))
 

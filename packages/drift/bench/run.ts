@@ -11,7 +11,7 @@ import { ks2samp, psi, wasserstein } from '../src/index.js';
 const LARGE_N = 1_000_000;
 const EXACT_N = 10_000;
 const REPEATS = 5;
-const ROUNDS = 3;
+const ROUNDS = 4;
 const SEED = 20_260_422;
 
 /** xorshift-style 32-bit generator (mulberry32); Box-Muller for normals. */
@@ -67,6 +67,7 @@ interface Reference {
   ks: { statistic: number; pValue: number; ms: Timing };
   psi: { value: number; ms: Timing };
   exact: { statistic: number; pValue: number; ms: Timing };
+  wide: { statistic: number; pValue: number; ms: Timing };
   wasserstein: { value: number; ms: Timing };
 }
 
@@ -104,6 +105,8 @@ const ksRef = normals(LARGE_N, SEED, 0);
 const ksCur = normals(LARGE_N, SEED + 1, 0.005);
 const exRef = normals(EXACT_N, SEED + 2, 0);
 const exCur = normals(EXACT_N - 1, SEED + 3, 0.03);
+// a larger shift widens the band the exact recursion walks (D about 0.12)
+const wideCur = normals(EXACT_N - 1, SEED + 4, 0.3);
 
 const dir = mkdtempSync(join(tmpdir(), 'drift-bench-'));
 try {
@@ -113,42 +116,39 @@ try {
   write('ks_cur', ksCur);
   write('exact_ref', exRef);
   write('exact_cur', exCur);
+  write('wide_ref', exRef);
+  write('wide_cur', wideCur);
 
   // Rounds alternate between the two sides so a busy machine disturbs both alike; each side
   // keeps its fastest round.
-  const mine: Record<'ks' | 'psi' | 'exact' | 'ws', Timing | undefined> = {
-    ks: undefined,
-    psi: undefined,
-    exact: undefined,
-    ws: undefined,
-  };
-  const theirs: Record<'ks' | 'psi' | 'exact' | 'ws', Timing | undefined> = {
-    ks: undefined,
-    psi: undefined,
-    exact: undefined,
-    ws: undefined,
-  };
+  type Case = 'ks' | 'psi' | 'exact' | 'wide' | 'ws';
+  const mine: Partial<Record<Case, Timing>> = {};
+  const theirs: Partial<Record<Case, Timing>> = {};
   let ref: Reference | string = 'not run';
   let ks = timed(() => ks2samp(ksRef, ksCur));
   let ps = timed(() => psi(ksRef, ksCur));
   let ex = timed(() => ks2samp(exRef, exCur));
+  let wide = timed(() => ks2samp(exRef, wideCur));
   let ws = timed(() => wasserstein(ksRef, ksCur));
   for (let round = 0; round < ROUNDS; round++) {
     if (round > 0) {
       ks = timed(() => ks2samp(ksRef, ksCur));
       ps = timed(() => psi(ksRef, ksCur));
       ex = timed(() => ks2samp(exRef, exCur));
+      wide = timed(() => ks2samp(exRef, wideCur));
       ws = timed(() => wasserstein(ksRef, ksCur));
     }
     mine.ks = best(mine.ks, ks.ms);
     mine.psi = best(mine.psi, ps.ms);
     mine.exact = best(mine.exact, ex.ms);
+    mine.wide = best(mine.wide, wide.ms);
     mine.ws = best(mine.ws, ws.ms);
     ref = runReference(dir);
     if (typeof ref === 'string') break;
     theirs.ks = best(theirs.ks, ref.ks.ms);
     theirs.psi = best(theirs.psi, ref.psi.ms);
     theirs.exact = best(theirs.exact, ref.exact.ms);
+    theirs.wide = best(theirs.wide, ref.wide.ms);
     theirs.ws = best(theirs.ws, ref.wasserstein.ms);
   }
 
@@ -184,6 +184,12 @@ try {
     '<= 1',
   );
   row(
+    `ks2samp ${EXACT_N} vs ${EXACT_N - 1} (exact p, larger shift: wider band)`,
+    mine.wide!,
+    theirs.wide,
+    '<= 1',
+  );
+  row(
     `wasserstein ${LARGE_N} vs ${LARGE_N} vs scipy.stats.wasserstein_distance`,
     mine.ws!,
     theirs.ws,
@@ -196,6 +202,9 @@ try {
   console.log(`  psi    ${ps.out.value} | ${r?.psi.value}`);
   console.log(
     `  exact  D ${ex.out.statistic} | ${r?.exact.statistic}   p ${ex.out.pValue} | ${r?.exact.pValue}  (${ex.out.method})`,
+  );
+  console.log(
+    `  exact2 D ${wide.out.statistic} | ${r?.wide.statistic}   p ${wide.out.pValue} | ${r?.wide.pValue}  (${wide.out.method})`,
   );
   console.log(`  wass.  ${ws.out.value} | ${r?.wasserstein.value}`);
   console.log('copies of the input (Float64Array windows):');
