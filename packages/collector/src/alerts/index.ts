@@ -10,6 +10,7 @@ export * from './postgres-alert-store.js';
 export * from './postgres-outbox-store.js';
 export * from './rule.js';
 export * from './run.js';
+export * from './service.js';
 export * from './sinks/index.js';
 export * from './sqlite-alert-store.js';
 export * from './sqlite-outbox-store.js';
