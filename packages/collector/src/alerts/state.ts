@@ -1,15 +1,17 @@
 /**
  * The state machine of one rule and group, as pure functions:
  *
- * ```
- *        breach (forSec > 0)          breach held forSec
- *   ok ─────────────────────► pending ─────────────────► firing ──┐ severity change
- *    ▲ ◄─────────────────────  │  (cleared)                │ ▲ ◄──┘ (escalated / deescalated)
- *    │                          │                           │ │
- *    │  no breach (settled)     │ breach (forSec = 0)       │ │ breach again
- *    └──────── resolved ◄───────┼───────────────────────────┘ │ (after cooldown)
- *                 └─────────────┴─────────────────────────────┘
- * ```
+ * | from            | on                                    | to        | notifies        |
+ * |-----------------|---------------------------------------|-----------|-----------------|
+ * | ok, resolved    | breach, `forSec = 0`, cooldown over   | firing    | yes             |
+ * | ok, resolved    | breach otherwise                      | pending   | `notifyPending` |
+ * | resolved        | no breach                             | ok        | no (settled)    |
+ * | pending         | breach lasted `forSec`, cooldown over | firing    | yes             |
+ * | pending         | no breach / no data / too few calls   | ok        | `notifyPending` |
+ * | firing          | breach at another level               | firing    | yes (escalated / deescalated) |
+ * | firing          | no breach / no data (`noData: ok`)    | resolved  | yes             |
+ * | any             | no data with `noData: keep`           | unchanged | no              |
+ * | firing          | too few calls                         | unchanged | no              |
  *
  * Each call takes the previous state and one evaluation and returns the next state and at
  * most one transition; a transition carries the value, threshold and window that caused it
