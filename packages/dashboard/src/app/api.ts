@@ -1,0 +1,136 @@
+// Typed reads of the collector's HTTP API. The dashboard is served from the collector's
+// own origin, so every request is same-origin and relative.
+import type { CallRecord } from '@pilotlight/conventions';
+
+export type { CallRecord };
+
+/** A page of `GET /api/spans`. */
+export interface SpanPage {
+  data: CallRecord[];
+  nextCursor: string | null;
+}
+
+/** `GET /api/traces/:traceId`. */
+export interface TraceResponse {
+  traceId: string;
+  spans: CallRecord[];
+}
+
+/** p50/p90/p95/p99 in milliseconds. */
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+}
+
+/** One group over one interval: the shape of the collector's summary module (issue 6). */
+export interface SummaryPoint {
+  startMs: number;
+  calls: number;
+  errors: number;
+  errorRate: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  costUsd: number;
+  latencyMs: Percentiles | null;
+  ttftMs: Percentiles | null;
+  meanConfidence: number | null;
+}
+
+export interface SummaryGroup {
+  key: string;
+  total: SummaryPoint;
+  points: SummaryPoint[];
+}
+
+export type SummaryGroupBy = 'model' | 'provider' | 'service' | 'operation';
+
+/** `GET /api/summary`. */
+export interface Summary {
+  fromMs: number;
+  toMs: number;
+  groupBy: SummaryGroupBy | null;
+  intervalSec: number | null;
+  groups: SummaryGroup[];
+}
+
+/** An answer other than 2xx, with the collector's `{ error, message }` when it sent one. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(path, {
+    headers: { accept: 'application/json' },
+    signal: signal ?? null,
+  });
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    try {
+      const body = (await res.json()) as { message?: unknown };
+      if (typeof body.message === 'string') message = body.message;
+    } catch {
+      // Not JSON: keep the status line.
+    }
+    throw new ApiError(res.status, message);
+  }
+  return (await res.json()) as T;
+}
+
+/** Filters of the calls table, as `GET /api/spans` takes them. */
+export interface SpanFilters {
+  model?: string;
+  status?: 'ok' | 'error';
+  traceId?: string;
+  fromMs?: number;
+  toMs?: number;
+  limit?: number;
+  cursor?: string;
+}
+
+export function listSpans(filters: SpanFilters, signal?: AbortSignal): Promise<SpanPage> {
+  const q = new URLSearchParams();
+  if (filters.traceId) q.set('traceId', filters.traceId);
+  if (filters.model) q.set('model', filters.model);
+  if (filters.status) q.set('status', filters.status);
+  if (filters.fromMs !== undefined) q.set('from', String(Math.floor(filters.fromMs)));
+  if (filters.toMs !== undefined) q.set('to', String(Math.ceil(filters.toMs)));
+  if (filters.limit !== undefined) q.set('limit', String(filters.limit));
+  if (filters.cursor) q.set('cursor', filters.cursor);
+  return getJson<SpanPage>(`/api/spans?${q}`, signal);
+}
+
+export function getTrace(traceId: string, signal?: AbortSignal): Promise<TraceResponse> {
+  return getJson<TraceResponse>(`/api/traces/${encodeURIComponent(traceId)}`, signal);
+}
+
+/** Options of {@link getSummary}. */
+export interface SummaryRequest {
+  fromMs: number;
+  toMs: number;
+  intervalSec?: number;
+  groupBy?: SummaryGroupBy;
+}
+
+/** `GET /api/summary`; an {@link ApiError} with status 404 means the collector has no such route yet. */
+export async function getSummary(req: SummaryRequest, signal?: AbortSignal): Promise<Summary> {
+  const q = new URLSearchParams({ from: String(req.fromMs), to: String(req.toMs) });
+  if (req.intervalSec !== undefined) q.set('interval', String(req.intervalSec));
+  if (req.groupBy !== undefined) q.set('groupBy', req.groupBy);
+  const body = await getJson<Summary>(`/api/summary?${q}`, signal);
+  if (!Array.isArray(body.groups)) throw new ApiError(502, 'unexpected summary shape');
+  return body;
+}
+
+/** Any JSON read (for pages that only show what an API returns). */
+export function getAny(path: string, signal?: AbortSignal): Promise<unknown> {
+  return getJson<unknown>(path, signal);
+}

@@ -1,0 +1,265 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { summarizeCalls } from '../aggregate.js';
+import {
+  ApiError,
+  type CallRecord,
+  getSummary,
+  listSpans,
+  type Summary,
+  type SummaryGroupBy,
+  type SummaryPoint,
+} from '../api.js';
+import { Chart, type ChartSeries, colorAt, Empty, ErrorBox, Loading } from '../components.js';
+import { fmtChange, fmtInt, fmtMs, fmtPct, fmtUsd } from '../format.js';
+import { type Location, updateQuery } from '../router.js';
+import { timeWindow } from '../time.js';
+
+/** Groups drawn per chart; the rest are left out (the legend says so). */
+const MAX_GROUPS = 6;
+/** Calls the browser fallback reads per window (20 pages of 1,000). */
+const FALLBACK_MAX_CALLS = 20_000;
+const SPLITS: readonly SummaryGroupBy[] = ['model', 'provider', 'service', 'operation'];
+
+interface OverviewData {
+  total: Summary;
+  split: Summary;
+  previous: Summary;
+  /** Set when computed in the browser: how many calls it read and whether it stopped early. */
+  fallback: { calls: number; truncated: boolean } | null;
+}
+
+async function recentCalls(fromMs: number, toMs: number, signal: AbortSignal) {
+  const calls: CallRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listSpans({ fromMs, toMs, limit: 1000, cursor }, signal);
+    calls.push(...page.data);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined && calls.length < FALLBACK_MAX_CALLS);
+  return { calls, truncated: cursor !== undefined };
+}
+
+async function load(
+  fromMs: number,
+  toMs: number,
+  intervalSec: number,
+  split: SummaryGroupBy,
+  signal: AbortSignal,
+): Promise<OverviewData> {
+  const prevFrom = fromMs - (toMs - fromMs);
+  try {
+    const [total, bySplit, previous] = await Promise.all([
+      getSummary({ fromMs, toMs, intervalSec }, signal),
+      getSummary({ fromMs, toMs, intervalSec, groupBy: split }, signal),
+      getSummary({ fromMs: prevFrom, toMs: fromMs }, signal),
+    ]);
+    return { total, split: bySplit, previous, fallback: null };
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
+  }
+  const [now, before] = await Promise.all([
+    recentCalls(fromMs, toMs, signal),
+    recentCalls(prevFrom, fromMs, signal),
+  ]);
+  return {
+    total: summarizeCalls(now.calls, { fromMs, toMs, intervalSec }),
+    split: summarizeCalls(now.calls, { fromMs, toMs, intervalSec, groupBy: split }),
+    previous: summarizeCalls(before.calls, {
+      fromMs: prevFrom,
+      toMs: fromMs,
+      intervalSec: (toMs - fromMs) / 1000,
+    }),
+    fallback: { calls: now.calls.length, truncated: now.truncated },
+  };
+}
+
+/** Interval starts covering the window, in Unix seconds. */
+function grid(fromMs: number, toMs: number, intervalSec: number): number[] {
+  const step = intervalSec * 1000;
+  const xs: number[] = [];
+  for (let t = Math.floor(fromMs / step) * step; t < toMs; t += step) xs.push(t / 1000);
+  return xs;
+}
+
+function series(
+  x: number[],
+  points: SummaryPoint[],
+  pick: (p: SummaryPoint) => number | null,
+  zero: number | null,
+) {
+  const byStart = new Map(points.map((p) => [Math.round(p.startMs / 1000), p]));
+  return x.map((t) => {
+    const p = byStart.get(t);
+    return p === undefined ? zero : pick(p);
+  });
+}
+
+export function OverviewPage(props: { loc: Location; nowMs: number }) {
+  const { query } = props.loc;
+  const win = timeWindow(query, props.nowMs);
+  const split = (SPLITS as readonly string[]).includes(query.get('split') ?? '')
+    ? (query.get('split') as SummaryGroupBy)
+    : 'model';
+  const [data, setData] = useState<OverviewData | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    const ac = new AbortController();
+    setError(null);
+    load(win.fromMs, win.toMs, win.intervalSec, split, ac.signal).then(setData, (e: unknown) => {
+      if (!ac.signal.aborted) setError(e);
+    });
+    return () => ac.abort();
+  }, [win.fromMs, win.toMs, win.intervalSec, split, attempt]);
+
+  const charts = useMemo(() => {
+    if (data === null) return null;
+    const x = grid(data.total.fromMs, data.total.toMs, data.total.intervalSec ?? win.intervalSec);
+    const all = data.total.groups[0]?.points ?? [];
+    const groups = data.split.groups.slice(0, MAX_GROUPS);
+    const perGroup = (
+      pick: (p: SummaryPoint) => number | null,
+      zero: number | null,
+    ): ChartSeries[] =>
+      groups.map((g, i) => ({
+        label: g.key || '(unknown)',
+        color: colorAt(i),
+        values: series(x, g.points, pick, zero),
+      }));
+    return {
+      x,
+      calls: perGroup((p) => p.calls, 0),
+      errorRate: perGroup((p) => (p.calls === 0 ? null : p.errorRate), null),
+      latency: [
+        { label: 'p50', values: series(x, all, (p) => p.latencyMs?.p50 ?? null, null) },
+        { label: 'p95', values: series(x, all, (p) => p.latencyMs?.p95 ?? null, null) },
+        { label: 'p99', values: series(x, all, (p) => p.latencyMs?.p99 ?? null, null) },
+      ],
+      ttft: [{ label: 'TTFT p95', values: series(x, all, (p) => p.ttftMs?.p95 ?? null, null) }],
+      tokens: [
+        { label: 'input', values: series(x, all, (p) => p.inputTokens, 0) },
+        { label: 'output', values: series(x, all, (p) => p.outputTokens, 0) },
+      ],
+      cost: perGroup((p) => p.costUsd, 0),
+      hidden: Math.max(0, data.split.groups.length - MAX_GROUPS),
+    };
+  }, [data, win.intervalSec]);
+
+  const total = data?.total.groups[0]?.total;
+  const prev = data?.previous.groups[0]?.total;
+  return (
+    <section aria-labelledby="overview-title">
+      <h1 id="overview-title">Overview</h1>
+      <div class="toolbar">
+        <label>
+          Split by
+          <select value={split} onChange={(e) => updateQuery({ split: e.currentTarget.value })}>
+            {SPLITS.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span class="window">{win.label}</span>
+      </div>
+      {error ? (
+        <ErrorBox error={error} retry={() => setAttempt((n) => n + 1)} />
+      ) : data === null || charts === null ? (
+        <Loading what="the overview" />
+      ) : total === undefined ? (
+        <Empty title="No model calls in this time range">
+          <p>Send your first trace: with the collector running (`npm start`), run</p>
+          <pre class="command">npm run example:openai</pre>
+          <p>or choose a longer time range.</p>
+        </Empty>
+      ) : (
+        <>
+          {data.fallback ? (
+            <p class="notice" role="note">
+              This collector has no summary API (<code>/api/summary</code>) yet: these figures are
+              computed in your browser from {data.fallback.truncated ? 'only the latest ' : 'all '}
+              {fmtInt(data.fallback.calls)} spans of the range.
+            </p>
+          ) : null}
+          <div class="headlines">
+            <Headline
+              label="Calls"
+              value={fmtInt(total.calls)}
+              change={fmtChange(total.calls, prev?.calls)}
+            />
+            <Headline
+              label="Error rate"
+              value={fmtPct(total.errorRate)}
+              change={fmtChange(total.errorRate, prev?.errorRate)}
+            />
+            <Headline
+              label="Latency p95"
+              value={fmtMs(total.latencyMs?.p95)}
+              change={fmtChange(total.latencyMs?.p95 ?? 0, prev?.latencyMs?.p95)}
+            />
+            <Headline
+              label="TTFT p95"
+              value={fmtMs(total.ttftMs?.p95)}
+              change={total.ttftMs ? fmtChange(total.ttftMs.p95, prev?.ttftMs?.p95) : null}
+            />
+            <Headline
+              label="Tokens"
+              value={fmtInt(total.inputTokens + total.outputTokens)}
+              change={fmtChange(
+                total.inputTokens + total.outputTokens,
+                prev ? prev.inputTokens + prev.outputTokens : null,
+              )}
+            />
+            <Headline
+              label="Cost"
+              value={fmtUsd(total.costUsd)}
+              change={fmtChange(total.costUsd, prev?.costUsd)}
+            />
+          </div>
+          {charts.hidden > 0 ? (
+            <p class="muted">
+              Showing the {MAX_GROUPS} {split}s with the most calls; {charts.hidden} more not drawn.
+            </p>
+          ) : null}
+          <div class="charts">
+            <Chart title={`Calls by ${split}`} x={charts.x} series={charts.calls} format={fmtInt} />
+            <Chart
+              title={`Error rate by ${split}`}
+              x={charts.x}
+              series={charts.errorRate}
+              format={fmtPct}
+            />
+            <Chart
+              title="Latency percentiles"
+              x={charts.x}
+              series={charts.latency}
+              format={fmtMs}
+            />
+            <Chart
+              title="Time to first token (p95)"
+              x={charts.x}
+              series={charts.ttft}
+              format={fmtMs}
+            />
+            <Chart title="Tokens" x={charts.x} series={charts.tokens} format={fmtInt} />
+            <Chart title={`Cost by ${split}`} x={charts.x} series={charts.cost} format={fmtUsd} />
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+function Headline(props: { label: string; value: string; change: string | null }) {
+  return (
+    <div class="headline">
+      <div class="headline-label">{props.label}</div>
+      <div class="headline-value">{props.value}</div>
+      <div class="headline-change" title="Change against the previous period of the same length">
+        {props.change === null ? 'no previous data' : `${props.change} vs previous`}
+      </div>
+    </div>
+  );
+}
