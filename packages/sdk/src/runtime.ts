@@ -69,6 +69,8 @@ export function init(options: InitOptions = {}): void {
 }
 
 function start(config: ResolvedConfig, options: InitOptions): Runtime {
+  const useNodeSdk =
+    config.setup === 'node-sdk' || (config.setup === 'auto' && !hasGlobalProvider());
   const otlp =
     options.exporter === undefined
       ? new OtlpHttpJsonExporter({
@@ -78,6 +80,8 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
           retryDeadlineMs: config.retryDeadlineMs,
           initialBackoffMs: config.initialBackoffMs,
           maxBackoffMs: config.maxBackoffMs,
+          // With our own NodeSDK (no instrumentations) nothing traces `http`; an app's provider may.
+          suppressTracing: !useNodeSdk,
         })
       : null;
   const prices = createPriceBook([...DEFAULT_PRICES, ...config.prices]);
@@ -98,8 +102,6 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
     }),
   });
   const resourceAttributes = { ...config.resourceAttributes };
-  const useNodeSdk =
-    config.setup === 'node-sdk' || (config.setup === 'auto' && !hasGlobalProvider());
   let tracer: Tracer;
   let shutdownProvider: () => Promise<void>;
   if (useNodeSdk) {

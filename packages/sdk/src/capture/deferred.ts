@@ -20,6 +20,8 @@ export interface CaptureContext {
  * span is exported — never on the caller's path.
  */
 export interface DeferredCapture {
+  /** Attributes shared by many spans (added as they are). */
+  readonly base?: Attributes;
   /** True when the provider reported no usage and tokens must be estimated. */
   needsTokenizer(): boolean;
   attributes(ctx: CaptureContext): Attributes;

@@ -45,8 +45,8 @@ export function safeJson(value: unknown, text: (s: string) => string): string {
 /**
  * Builds the batch-path step that turns ended spans into exported ones: runs each span's
  * deferred capture (content as semconv messages, usage, cost, confidence), estimates tokens
- * where the provider gave none, and redacts content and exception messages. The original
- * span is left untouched; the exported one is a view with the merged attributes.
+ * where the provider gave none, and redacts content and exception messages. Spans are
+ * completed in place (they have ended; nothing else reads them after export).
  */
 export function createEnricher(
   options: EnricherOptions,
@@ -87,19 +87,22 @@ function enrichOne(
       extra = undefined;
     }
   }
-  const events = text === null ? span.events : redactEvents(span.events, text);
-  const statusMessage = span.status.message;
-  const status =
-    text !== null && statusMessage !== undefined && statusMessage !== ''
-      ? { ...span.status, message: text(statusMessage) }
-      : span.status;
-  if (extra === undefined && events === span.events && status === span.status) return span;
-  const attributes = extra === undefined ? span.attributes : { ...span.attributes, ...extra };
-  return Object.create(span, {
-    attributes: { value: attributes, enumerable: true },
-    events: { value: events, enumerable: true },
-    status: { value: status, enumerable: true },
-  }) as ReadableSpan;
+  // The span has ended and only this processor holds it for export: completing it in place
+  // is cheaper than building a view, and nothing else reads it afterwards.
+  const target = span as {
+    attributes: ReadableSpan['attributes'];
+    events: TimedEvent[];
+    status: ReadableSpan['status'];
+  };
+  if (capture?.base !== undefined) Object.assign(target.attributes, capture.base);
+  if (extra !== undefined) Object.assign(target.attributes, extra);
+  if (text !== null) {
+    target.events = redactEvents(span.events, text);
+    const message = span.status.message;
+    if (message !== undefined && message !== '')
+      target.status = { ...span.status, message: text(message) };
+  }
+  return span;
 }
 
 function redactEvents(events: TimedEvent[], text: (s: string) => string): TimedEvent[] {

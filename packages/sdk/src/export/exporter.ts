@@ -22,6 +22,8 @@ export interface OtlpHttpJsonExporterOptions {
   retryDeadlineMs: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
+  /** Run requests in a context with tracing suppressed (default true; needed when `http` is instrumented). */
+  suppressTracing?: boolean;
 }
 
 /**
@@ -92,8 +94,14 @@ export class OtlpHttpJsonExporter implements SpanExporter {
 
   private attempt(body: Uint8Array, timeoutMs: number): Promise<AttemptResult> {
     return new Promise<AttemptResult>((resolve) => {
-      // Our own HTTP request must not become a span if the app instruments `http`.
-      context.with(suppressTracing(context.active()), () => {
+      // Our own request must not become a span when the app instruments `http`. Entering a
+      // context enables AsyncLocalStorage for the whole process (a cost on every promise), so
+      // it is done only when another instrumentation may be listening.
+      const run = (fn: () => void): void =>
+        this.options.suppressTracing === false
+          ? fn()
+          : context.with(suppressTracing(context.active()), fn);
+      run(() => {
         const send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
         const req = send(
           this.url,

@@ -13,7 +13,14 @@ import { expectNativeChild, markDuplicate } from '../capture/duplicates.js';
 import { elapsedMs, type Usage, writeOutcome } from './common.js';
 import { type CallCapture, traceModelCall } from './model-call.js';
 import { createTracedProxy } from './proxy.js';
-import { serverAttributes, setNum, setStr, setStrings, startModelSpan } from './span.js';
+import {
+  baseAttributes,
+  serverAttributes,
+  setNum,
+  setStr,
+  setStrings,
+  startModelSpan,
+} from './span.js';
 
 /** Options of {@link wrapAnthropic}. */
 export interface WrapAnthropicOptions {
@@ -77,6 +84,7 @@ class MessagesCapture implements CallCapture {
     private readonly messages: readonly unknown[],
     readonly streaming: boolean,
     private readonly startedAt: number,
+    readonly base: Attributes,
   ) {}
 
   setResponse(value: unknown): void {
@@ -229,6 +237,8 @@ function nativeTracing(client: object): boolean {
 export function wrapAnthropic<T extends object>(client: T, options: WrapAnthropicOptions = {}): T {
   const provider = options.provider ?? ProviderName.ANTHROPIC;
   const server = serverAttributes((client as { baseURL?: unknown }).baseURL);
+  const llm = baseAttributes(server, 'llm', false);
+  const llmStream = baseAttributes(server, 'llm', true);
   const native = nativeTracing(client);
   return createTracedProxy(client, {
     'messages.create': (original, thisArg, args) =>
@@ -241,19 +251,18 @@ export function wrapAnthropic<T extends object>(client: T, options: WrapAnthropi
           const handed = (args[1] as { __span?: { span?: unknown } } | undefined)?.__span?.span;
           if (handed !== null && typeof handed === 'object') markDuplicate(handed);
           const streaming = params.stream === true;
-          const span = startModelSpan(
-            OperationName.CHAT,
-            provider,
-            str(params.model),
-            server,
-            streaming,
-            'llm',
-          );
+          const span = startModelSpan(OperationName.CHAT, provider, str(params.model));
           const messages = Array.isArray(params.messages) ? params.messages.slice() : [];
           if (native) expectNativeChild(span.spanContext().spanId);
           return {
             span,
-            capture: new MessagesCapture(params, messages, streaming, performance.now()),
+            capture: new MessagesCapture(
+              params,
+              messages,
+              streaming,
+              performance.now(),
+              streaming ? llmStream : llm,
+            ),
           };
         },
         native,

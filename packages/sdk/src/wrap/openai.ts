@@ -14,7 +14,14 @@ import type { CaptureContext } from '../capture/deferred.js';
 import { elapsedMs, type Usage, writeOutcome } from './common.js';
 import { type CallCapture, traceModelCall } from './model-call.js';
 import { createTracedProxy } from './proxy.js';
-import { serverAttributes, setNum, setStr, setStrings, startModelSpan } from './span.js';
+import {
+  baseAttributes,
+  serverAttributes,
+  setNum,
+  setStr,
+  setStrings,
+  startModelSpan,
+} from './span.js';
 
 /** Options of {@link wrapOpenAI}. */
 export interface WrapOpenAIOptions {
@@ -83,6 +90,7 @@ class ChatCapture implements CallCapture {
     private readonly messages: readonly unknown[],
     readonly streaming: boolean,
     private readonly startedAt: number,
+    readonly base: Attributes,
   ) {}
 
   setResponse(value: unknown): void {
@@ -245,6 +253,7 @@ class ResponsesCapture implements CallCapture {
     private readonly input: unknown,
     readonly streaming: boolean,
     private readonly startedAt: number,
+    readonly base: Attributes,
   ) {}
 
   setResponse(value: unknown): void {
@@ -357,7 +366,10 @@ class EmbeddingsCapture implements CallCapture {
   readonly streaming = false;
   private response: Obj | undefined;
 
-  constructor(private readonly params: Obj) {}
+  constructor(
+    private readonly params: Obj,
+    readonly base: Attributes,
+  ) {}
 
   setResponse(value: unknown): void {
     if (isObj(value)) this.response = value;
@@ -407,6 +419,9 @@ class EmbeddingsCapture implements CallCapture {
 export function wrapOpenAI<T extends object>(client: T, options: WrapOpenAIOptions = {}): T {
   const provider = options.provider ?? ProviderName.OPENAI;
   const server = serverAttributes((client as { baseURL?: unknown }).baseURL);
+  const llm = baseAttributes(server, 'llm', false);
+  const llmStream = baseAttributes(server, 'llm', true);
+  const embedding = baseAttributes(server, 'embedding', false);
   const chat = (
     original: (...args: unknown[]) => unknown,
     thisArg: unknown,
@@ -415,37 +430,41 @@ export function wrapOpenAI<T extends object>(client: T, options: WrapOpenAIOptio
     traceModelCall(original, thisArg, args, (params) => {
       const streaming = params.stream === true;
       const model = str(params.model);
-      const span = startModelSpan(OperationName.CHAT, provider, model, server, streaming, 'llm');
+      const span = startModelSpan(OperationName.CHAT, provider, model);
       const messages = Array.isArray(params.messages) ? params.messages.slice() : [];
-      return { span, capture: new ChatCapture(params, messages, streaming, performance.now()) };
+      return {
+        span,
+        capture: new ChatCapture(
+          params,
+          messages,
+          streaming,
+          performance.now(),
+          streaming ? llmStream : llm,
+        ),
+      };
     });
   return createTracedProxy(client, {
     'chat.completions.create': chat,
     'responses.create': (original, thisArg, args) =>
       traceModelCall(original, thisArg, args, (params) => {
         const streaming = params.stream === true;
-        const span = startModelSpan(
-          OperationName.CHAT,
-          provider,
-          str(params.model),
-          server,
-          streaming,
-          'llm',
-        );
+        const span = startModelSpan(OperationName.CHAT, provider, str(params.model));
         const input = Array.isArray(params.input) ? params.input.slice() : params.input;
-        return { span, capture: new ResponsesCapture(params, input, streaming, performance.now()) };
+        return {
+          span,
+          capture: new ResponsesCapture(
+            params,
+            input,
+            streaming,
+            performance.now(),
+            streaming ? llmStream : llm,
+          ),
+        };
       }),
     'embeddings.create': (original, thisArg, args) =>
       traceModelCall(original, thisArg, args, (params) => {
-        const span = startModelSpan(
-          OperationName.EMBEDDINGS,
-          provider,
-          str(params.model),
-          server,
-          false,
-          'embedding',
-        );
-        return { span, capture: new EmbeddingsCapture(params) };
+        const span = startModelSpan(OperationName.EMBEDDINGS, provider, str(params.model));
+        return { span, capture: new EmbeddingsCapture(params, embedding) };
       }),
   });
 }

@@ -15,27 +15,32 @@ export function serverAttributes(baseURL: unknown): Attributes {
 }
 
 /**
+ * Attributes every span of one wrapped client shares (server, kind, streaming), built once at
+ * wrap time and added in the batch path, so the caller's path sets only three attributes.
+ */
+export function baseAttributes(server: Attributes, kind: string, streaming: boolean): Attributes {
+  const a: Attributes = { ...server, [Pilotlight.SPAN_KIND]: kind };
+  if (streaming) a[Pilotlight.STREAMING] = true;
+  return a;
+}
+
+/**
  * Starts a CLIENT span for a model call, named `{operation} {model}` as the GenAI conventions
- * say. Its parent is the active span; the new span is deliberately not made active around the
- * provider call: nothing inside a client call creates spans of ours, and propagating context
- * through the client's internal promises is the most expensive part of naive wrappers.
+ * say, with the attributes a sampler may look at. Its parent is the active span; the new span
+ * is deliberately not made active around the provider call: nothing inside a client call
+ * creates spans of ours, and propagating context through the client's internal promises is
+ * the most expensive part of naive wrappers.
  */
 export function startModelSpan(
   operation: string,
   provider: string,
   model: string | undefined,
-  server: Attributes,
-  streaming: boolean,
-  kind: string,
 ): Span {
   const attributes: Attributes = {
-    ...server,
     [GenAI.OPERATION_NAME]: operation,
     [GenAI.PROVIDER_NAME]: provider,
-    [Pilotlight.SPAN_KIND]: kind,
   };
   if (model !== undefined) attributes[GenAI.REQUEST_MODEL] = model;
-  if (streaming) attributes[Pilotlight.STREAMING] = true;
   return currentTracer().startSpan(model === undefined ? operation : `${operation} ${model}`, {
     kind: SpanKind.CLIENT,
     attributes,

@@ -1,0 +1,178 @@
+/**
+ * Overhead benchmark (issue 4). Every variant runs in its own process; variants are
+ * interleaved round by round (rotating order) so machine noise hits them alike; each
+ * variant's spans are counted at a local OTLP sink and a variant that lost spans is
+ * reported as invalid. Figures are paired per round against the bare call of that round.
+ *
+ *   npm run bench -w @pilotlight/sdk                       # plain + streaming
+ *   npm run bench -w @pilotlight/sdk -- --rounds 7 --calls 4000
+ *   npm run bench -w @pilotlight/sdk -- --outage 600       # heap during a 10-min outage
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { CountingSink } from './sink.js';
+import type { Variant, WorkerConfig, WorkerResult } from './worker.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
+};
+const ROUNDS = flag('rounds', 5);
+const CALLS = flag('calls', 3000);
+const WARMUP = flag('warmup', 1000);
+const CHUNKS = flag('chunks', 50);
+const YIELD_EVERY = flag('yield-every', 20);
+const OUTAGE_SEC = flag('outage', 0);
+const VARIANTS: Variant[] = ['bare', 'pilotlight', 'openllmetry', 'openinference'];
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+
+function runWorker(cfg: WorkerConfig): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@pilotlight/source', '--import', 'tsx', WORKER, JSON.stringify(cfg)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, OTEL_SDK_DISABLED: undefined, TRACELOOP_TELEMETRY: 'false' },
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as WorkerResult);
+      } catch {
+        reject(new Error(`${cfg.variant} exited ${code}: ${out}`));
+      }
+    });
+  });
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const fmt = (x: number, digits = 1): string => x.toFixed(digits);
+
+async function measure(mode: 'plain' | 'stream', sink: CountingSink): Promise<void> {
+  const perRound: Record<Variant, number[]> = {
+    bare: [],
+    pilotlight: [],
+    openllmetry: [],
+    openinference: [],
+  };
+  const cpuRound: Record<Variant, number[]> = {
+    bare: [],
+    pilotlight: [],
+    openllmetry: [],
+    openinference: [],
+  };
+  const invalid = new Set<string>();
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length] as Variant);
+    for (const variant of order) {
+      const service = `bench-${mode}-${variant}-${round}`;
+      const r = await runWorker({
+        variant,
+        mode,
+        calls: CALLS,
+        warmup: WARMUP,
+        chunks: CHUNKS,
+        yieldEvery: YIELD_EVERY,
+        sinkUrl: sink.url,
+        service,
+      });
+      await new Promise((res) => setTimeout(res, 300));
+      const received = sink.counts.get(service) ?? 0;
+      if (variant !== 'bare' && received !== r.totalCalls) {
+        invalid.add(`${variant} round ${round}: ${received}/${r.totalCalls} spans`);
+        continue;
+      }
+      perRound[variant][round] = r.perCallUs;
+      cpuRound[variant][round] = r.cpuPerCallUs ?? Number.NaN;
+      process.stderr.write(
+        `${mode} round ${round} ${variant}: ${fmt(r.perCallUs)} µs/call wall, ${fmt(r.cpuPerCallUs ?? Number.NaN)} µs CPU, spans ${received}\n`,
+      );
+    }
+  }
+  const perChunk = mode === 'stream' ? ' added wall µs per chunk | added CPU µs per chunk |' : '';
+  const lines = [
+    `### ${mode === 'plain' ? 'Non-streaming chat.completions.create' : `Streaming (${CHUNKS} content chunks + role, finish and usage chunks)`}`,
+    '',
+    `${ROUNDS} rounds × ${CALLS} measured calls (after ${WARMUP} warm-up) per variant and round, loop yielding every ${YIELD_EVERY} calls; medians over rounds of the per-round difference against the bare call of the same round.`,
+    '',
+    `| Variant | wall µs/call | added wall µs | wall ratio to bare | CPU µs/call | added CPU µs | CPU ratio to bare |${perChunk}`,
+    `| --- | --- | --- | --- | --- | --- | --- |${mode === 'stream' ? ' --- | --- |' : ''}`,
+  ];
+  const stats = (table: Record<Variant, number[]>, v: Variant) => {
+    const pairs = table[v]
+      .map((x, i) => ({ x, b: table.bare[i] }))
+      .filter((p): p is { x: number; b: number } => p.x !== undefined && p.b !== undefined);
+    return {
+      n: pairs.length,
+      value: median(pairs.map((p) => p.x)),
+      added: median(pairs.map((p) => p.x - p.b)),
+      ratio: median(pairs.map((p) => p.x / p.b)),
+    };
+  };
+  for (const v of VARIANTS) {
+    const w = stats(perRound, v);
+    const c = stats(cpuRound, v);
+    if (w.n === 0) {
+      lines.push(`| ${v} | invalid (spans lost) | | | | | |${mode === 'stream' ? ' | |' : ''}`);
+      continue;
+    }
+    const dash = v === 'bare';
+    let row = `| ${v} | ${fmt(w.value)} | ${dash ? '—' : fmt(w.added)} | ${fmt(w.ratio, 2)} | ${fmt(c.value)} | ${dash ? '—' : fmt(c.added)} | ${fmt(c.ratio, 2)} |`;
+    if (mode === 'stream') {
+      const chunks = CHUNKS + 3;
+      row += dash ? ' — | — |' : ` ${fmt(w.added / chunks, 2)} | ${fmt(c.added / chunks, 2)} |`;
+    }
+    lines.push(row);
+  }
+  if (invalid.size > 0) lines.push('', `Invalid runs (spans lost): ${[...invalid].join('; ')}`);
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}
+
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+const sink = await new CountingSink().start();
+try {
+  if (OUTAGE_SEC > 0) {
+    const r = await runWorker({
+      variant: 'pilotlight',
+      mode: 'outage',
+      calls: 0,
+      warmup: 0,
+      chunks: 0,
+      yieldEvery: 1,
+      sinkUrl: await closedPortUrl(),
+      service: 'bench-outage',
+      ratePerSec: flag('rate', 1000),
+      durationSec: OUTAGE_SEC,
+    });
+    process.stdout.write(
+      `### Collector outage: ${OUTAGE_SEC} s at ${flag('rate', 1000)} calls/s\n\n` +
+        `calls: ${r.totalCalls}, spans dropped and counted: ${r.dropped}\n\n` +
+        `heapUsed every 10 s (MB): ${(r.heapSamplesMb ?? []).join(', ')}\n\n`,
+    );
+  } else {
+    process.stdout.write(`Node ${process.version}, ${new Date().toISOString()}\n\n`);
+    await measure('plain', sink);
+    await measure('stream', sink);
+  }
+} finally {
+  await sink.stop();
+}
