@@ -84,6 +84,34 @@ describe('PostgreSQL store availability', () => {
     expect(names).toEqual([before.spanId, during.spanId].sort());
   });
 
+  it('gives up on a database that stops answering without closing connections, and recovers', async () => {
+    const proxy = new TcpProxy();
+    await proxy.start();
+    cleanups.push(() => proxy.stop());
+    const t = await openTestStore({
+      connectionString: proxy.url(),
+      connectionTimeoutMs: 500,
+      queryTimeoutMs: 500,
+    });
+    cleanups.push(t.destroy);
+    const before = makeRecord();
+    await t.store.insertCalls('p1', [before]);
+
+    proxy.blackHoled = true;
+    const during = makeRecord();
+    const error = await t.store.insertCalls('p1', [during]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PostgresUnavailableError);
+    expect(error).toMatchObject({ reason: 'unreachable' });
+    const pingError = await t.store.ping().catch((e: unknown) => e);
+    expect(pingError).toBeInstanceOf(PostgresUnavailableError);
+
+    proxy.blackHoled = false;
+    expect(await t.store.insertCalls('p1', [during])).toEqual({ inserted: 1, duplicates: 0 });
+    expect((await t.store.listCalls('p1', { limit: 5 })).data.map((r) => r.spanId).sort()).toEqual(
+      [before.spanId, during.spanId].sort(),
+    );
+  });
+
   it('keeps every acknowledged span, once, while its connections are terminated under load', async () => {
     const applicationName = `pl-test-${uniqueSchema()}`;
     const t = await openTestStore({ applicationName, poolSize: 3 });

@@ -64,6 +64,8 @@ export class TcpProxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   port = 0;
+  /** Swallow traffic without closing anything, as a vanished host or a network partition would. */
+  blackHoled = false;
 
   async start(): Promise<void> {
     const server = net.createServer((client) => {
@@ -73,7 +75,13 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      // While black-holed, bytes are swallowed in both directions and no socket closes.
+      client.on('data', (d: Buffer) => {
+        if (!this.blackHoled) upstream.write(d);
+      });
+      upstream.on('data', (d: Buffer) => {
+        if (!this.blackHoled) client.write(d);
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });

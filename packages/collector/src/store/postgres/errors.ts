@@ -71,7 +71,7 @@ export function classifyPostgresError(error: unknown): StoreUnavailableReason | 
   const message = error instanceof Error ? error.message : '';
   // node-postgres reports a lost socket and a pool wait timeout by message only.
   if (
-    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
+    /Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error|not queryable/i.test(
       message,
     )
   ) {

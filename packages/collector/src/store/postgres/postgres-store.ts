@@ -12,6 +12,12 @@ export const DEFAULT_POOL_SIZE = 10;
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
 /** Server-side cap on one statement (ms); a slower one is cancelled and answered 503 (overloaded). */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+/**
+ * Client-side cap on waiting for a query's answer, beyond the statement timeout (ms).
+ * A database that vanished without closing the connection (host down, network
+ * partition) would otherwise hold a request until TCP gives up, minutes later.
+ */
+export const DEFAULT_QUERY_TIMEOUT_MARGIN_MS = 5_000;
 /** Idle pooled connections are closed after this long (ms). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 /** Day partitions are created on demand for spans up to this many days before today (UTC); older spans go to the default partition. */
@@ -31,6 +37,11 @@ export interface PostgresStoreOptions {
   connectionTimeoutMs?: number;
   /** `statement_timeout` of every connection (default {@link DEFAULT_STATEMENT_TIMEOUT_MS}). */
   statementTimeoutMs?: number;
+  /**
+   * Give up waiting for a query's answer after this long, and discard its connection
+   * (default: statement timeout + {@link DEFAULT_QUERY_TIMEOUT_MARGIN_MS}).
+   */
+  queryTimeoutMs?: number;
   /** Close idle connections after this long (default {@link DEFAULT_IDLE_TIMEOUT_MS}). */
   idleTimeoutMs?: number;
   /** `application_name` of the connections, shown in `pg_stat_activity` (default `pilotlight-collector`). */
@@ -298,6 +309,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     ),
     idleTimeoutMillis: positive('idleTimeoutMs', options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS),
     application_name: options.applicationName ?? 'pilotlight-collector',
+    query_timeout: positive(
+      'queryTimeoutMs',
+      options.queryTimeoutMs,
+      statementTimeoutMs + DEFAULT_QUERY_TIMEOUT_MARGIN_MS,
+    ),
     keepAlive: true,
     // Every connection: our schema first, commits durable before they are acknowledged.
     options: `-c search_path=${schema} -c synchronous_commit=on -c statement_timeout=${statementTimeoutMs}`,
