@@ -1,4 +1,5 @@
 import { shares } from './histogram.js';
+import { pairwiseSum } from './pairwise-sum.js';
 import { sortedCopy } from './sort.js';
 import type {
   BinnedResult,
@@ -48,21 +49,20 @@ export function jensenShannonFromBins(
 ): number {
   const p = normalize(shares(bins.referenceCounts, nRef));
   const q = normalize(shares(bins.currentCounts, nCur));
-  let left = 0;
-  let right = 0;
+  const left = new Float64Array(p.length);
+  const right = new Float64Array(p.length);
   for (let i = 0; i < p.length; i++) {
     const m = (p[i]! + q[i]!) / 2.0;
-    left += relEntr(p[i]!, m);
-    right += relEntr(q[i]!, m);
+    left[i] = relEntr(p[i]!, m);
+    right[i] = relEntr(q[i]!, m);
   }
-  let js = left + right;
+  let js = pairwiseSum(left) + pairwiseSum(right);
   if (base !== undefined) js /= Math.log(base);
   return Math.sqrt(js / 2.0);
 }
 
 function normalize(p: Float64Array): Float64Array {
-  let s = 0;
-  for (let i = 0; i < p.length; i++) s += p[i]!;
+  const s = pairwiseSum(p);
   for (let i = 0; i < p.length; i++) p[i]! /= s;
   return p;
 }
@@ -90,7 +90,8 @@ function relEntr(x: number, y: number): number {
 export function wasserstein(reference: NumericWindow, current: NumericWindow): WassersteinResult {
   const a = sortedCopy(reference, 'reference');
   const b = sortedCopy(current, 'current');
-  const std = populationStd(a);
+  // numpy sums in the original order; so do we (the windows are validated by now)
+  const std = populationStd(reference);
   const value = wassersteinSorted(a, b);
   return { value, normed: value / Math.max(std, WASSERSTEIN_STD_FLOOR) };
 }
@@ -120,22 +121,9 @@ export function wassersteinSorted(a: Float64Array, b: Float64Array): number {
   return sum + comp;
 }
 
-/** Population standard deviation (numpy.std, ddof = 0), two-pass with compensated sums. */
-export function populationStd(a: Float64Array): number {
+/** Population standard deviation as numpy.std (ddof = 0): mean, then mean squared deviation, both pairwise sums. */
+export function populationStd(a: ArrayLike<number>): number {
   const n = a.length;
-  const mean = neumaierSum(a, 0) / n;
-  return Math.sqrt(neumaierSum(a, mean, true) / n);
-}
-
-function neumaierSum(a: Float64Array, shift: number, squared = false): number {
-  let sum = 0;
-  let comp = 0;
-  for (let i = 0; i < a.length; i++) {
-    let v = a[i]! - shift;
-    if (squared) v *= v;
-    const t = sum + v;
-    comp += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
-    sum = t;
-  }
-  return sum + comp;
+  const mean = pairwiseSum(a) / n;
+  return Math.sqrt(pairwiseSum(a, 0, n, mean, true) / n);
 }

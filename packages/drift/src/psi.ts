@@ -1,4 +1,5 @@
 import { fillZeros, shares } from './histogram.js';
+import { pairwiseSum } from './pairwise-sum.js';
 import type { BinnedResult, Bins, CategoricalWindow, NumericWindow } from './types.js';
 import { type BinningOptions, binWindows } from './windows.js';
 
@@ -31,7 +32,7 @@ export function psi(
 export function psiFromBins(bins: Bins, nRef: number, nCur: number): number {
   const r = fillZeros(shares(bins.referenceCounts, nRef));
   const c = fillZeros(shares(bins.currentCounts, nCur));
-  let value = 0;
-  for (let i = 0; i < r.length; i++) value += (r[i]! - c[i]!) * Math.log(r[i]! / c[i]!);
-  return value;
+  const terms = new Float64Array(r.length);
+  for (let i = 0; i < r.length; i++) terms[i] = (r[i]! - c[i]!) * Math.log(r[i]! / c[i]!);
+  return pairwiseSum(terms);
 }
