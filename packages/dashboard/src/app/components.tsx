@@ -129,7 +129,8 @@ export function Chart(props: {
                   [4, 4],
                 ][i % 4],
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : fmt(v)),
-          points: { show: x.length < 40 },
+          // Isolated values are invisible as lines: draw points when a series is sparse.
+          points: { show: s.values.filter((v) => v !== null).length < 40 || x.length < 40 },
         })),
       ],
     };

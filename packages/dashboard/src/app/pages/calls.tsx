@@ -14,7 +14,7 @@ export function traceHref(call: Pick<CallRecord, 'traceId' | 'spanId'>): string 
 
 function tokens(c: CallRecord): string {
   if (c.inputTokens === null && c.outputTokens === null) return DASH;
-  return `${fmtInt(c.inputTokens)} → ${fmtInt(c.outputTokens)}${c.tokensEstimated ? ' (est.)' : ''}`;
+  return `${fmtInt(c.inputTokens)}→${fmtInt(c.outputTokens)}${c.tokensEstimated ? ' (est.)' : ''}`;
 }
 
 export function CallsPage(props: { loc: Location; nowMs: number }) {
@@ -251,9 +251,15 @@ function CallsTable(props: { calls: CallRecord[] }) {
               onKeyDown={(e) => onKey(e, c)}
               onDblClick={() => navigate(traceHref(c))}
             >
-              <td class="mono">{fmtTime(c.startTime)}</td>
-              <td>{c.serviceName ?? DASH}</td>
-              <td>{c.model ?? DASH}</td>
+              <td class="mono" title={c.startTime}>
+                {fmtTime(c.startTime).slice(5)}
+              </td>
+              <td class="svc" title={c.serviceName ?? undefined}>
+                {c.serviceName ?? DASH}
+              </td>
+              <td class="model" title={c.model ?? undefined}>
+                {c.model ?? DASH}
+              </td>
               <td>{c.operation ?? DASH}</td>
               <td class="clip" title={c.name}>
                 {c.name}

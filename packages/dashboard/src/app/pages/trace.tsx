@@ -301,7 +301,7 @@ function Message(props: { message: Record<string, Json> }) {
   return (
     <li class={`message role-${String(m.role).replace(/[^a-z_-]/gi, '')}`}>
       <div class="role">
-        {String(m.role)}
+        <span class="role-name">{String(m.role)}</span>
         {typeof m.finish_reason === 'string' ? (
           <span class="muted"> · {m.finish_reason}</span>
         ) : null}

@@ -1,0 +1,238 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fmtPct } from '../src/app/format.ts';
+import { type Stack, startStack, type Watch, watchedPage, XSS_CORPUS, XSS_MODEL } from './stack.ts';
+
+const packageDir = join(import.meta.dirname, '..');
+const ARTIFACTS = join(packageDir, 'test-artifacts');
+const SCREENSHOTS = join(packageDir, 'screenshots');
+
+let stack: Stack;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  stack = await startStack();
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** Saves the page to the run's artifacts and the copy the README shows. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  const file = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  copyFileSync(file, join(SCREENSHOTS, `${name}.png`));
+}
+
+function expectClean(watch: Watch): void {
+  expect(watch.consoleErrors).toEqual([]);
+  expect(watch.dialogs).toEqual([]);
+  expect(watch.foreignRequests).toEqual([]);
+}
+
+async function rowCount(page: Page): Promise<number> {
+  return page.locator('table.calls tbody tr').count();
+}
+
+async function columnTexts(page: Page, header: string): Promise<string[]> {
+  const headers = await page.locator('table.calls thead th').allTextContents();
+  const index = headers.indexOf(header);
+  expect(index).toBeGreaterThanOrEqual(0);
+  return page.locator(`table.calls tbody tr td:nth-child(${index + 1})`).allTextContents();
+}
+
+describe('dashboard in headless Chromium', () => {
+  it('calls page lists the seeded calls, newest first, with every column', async () => {
+    const { page, watch } = await watchedPage(stack);
+    await page.goto(`${stack.url}/calls`);
+    await page.locator('table.calls tbody tr').first().waitFor();
+    const headers = await page.locator('table.calls thead th').allTextContents();
+    for (const h of [
+      'Time',
+      'Service',
+      'Model',
+      'Operation',
+      'Latency',
+      'TTFT',
+      'Cost',
+      'Confidence',
+      'Status',
+    ]) {
+      expect(headers).toContain(h);
+    }
+    // 50 per page; the seed sent more spans than that.
+    expect(await rowCount(page)).toBe(50);
+    expect(await columnTexts(page, 'Service')).toContain('dashboard-e2e');
+    const times = await columnTexts(page, 'Time');
+    expect([...times].sort().reverse()).toEqual(times);
+    await screenshot(page, 'calls');
+    expectClean(watch);
+    await page.close();
+  });
+
+  it('filters narrow the calls table (status, model) and clear again', async () => {
+    const { page, watch } = await watchedPage(stack);
+    await page.goto(`${stack.url}/calls`);
+    await page.locator('table.calls tbody tr').first().waitFor();
+
+    await page.getByLabel('Status').selectOption('error');
+    await page.waitForURL(/status=error/);
+    await expect.poll(() => rowCount(page)).toBe(stack.seeded.errorCalls);
+    for (const s of await columnTexts(page, 'Status')) expect(s).toMatch(/error/);
+
+    await page.getByLabel('Status').selectOption('');
+    await page.getByLabel('Model').fill('gpt-4o-mini');
+    await page.getByLabel('Model').press('Enter');
+    await page.waitForURL(/model=gpt-4o-mini/);
+    await expect.poll(() => rowCount(page)).toBe(stack.seeded.miniCalls);
+    expect(new Set(await columnTexts(page, 'Model'))).toEqual(new Set(['gpt-4o-mini']));
+
+    // The filter lives in the URL: a reload keeps it.
+    await page.reload();
+    await page.locator('table.calls tbody tr').first().waitFor();
+    expect(await rowCount(page)).toBe(stack.seeded.miniCalls);
+
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await expect.poll(() => rowCount(page)).toBe(50);
+    expectClean(watch);
+    await page.close();
+  });
+
+  it('pages through the calls with the cursor', async () => {
+    const { page, watch } = await watchedPage(stack);
+    await page.goto(`${stack.url}/calls`);
+    await page.locator('table.calls tbody tr').first().waitFor();
+    const first = await page.locator('table.calls tbody tr').first().getAttribute('data-span-id');
+    await page.getByRole('button', { name: 'Older →' }).click();
+    await page.getByText('Page 2 ·').waitFor();
+    const second = await page.locator('table.calls tbody tr').first().getAttribute('data-span-id');
+    expect(second).not.toBe(first);
+    await page.getByRole('button', { name: '← Newer' }).click();
+    await page.getByText('Page 1 ·').waitFor();
+    expect(await page.locator('table.calls tbody tr').first().getAttribute('data-span-id')).toBe(
+      first,
+    );
+    expectClean(watch);
+    await page.close();
+  });
+
+  it('opens a trace from the table with the keyboard and shows its waterfall and call', async () => {
+    const { page, watch } = await watchedPage(stack);
+    await page.goto(`${stack.url}/calls?model=gpt-4o`);
+    await page.locator('table.calls tbody tr').first().waitFor();
+    const rows = page.locator('table.calls tbody tr');
+    await rows.first().focus();
+    await page.keyboard.press('ArrowDown');
+    const focusedSpan = await page.evaluate(() =>
+      document.activeElement?.getAttribute('data-span-id'),
+    );
+    expect(focusedSpan).toBe(await rows.nth(1).getAttribute('data-span-id'));
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/traces\/[0-9a-f]{32}\?span=/);
+    await page.locator('.waterfall .wf-row').first().waitFor();
+    // Parent chain span and its two model calls.
+    expect(await page.locator('.waterfall .wf-row').count()).toBe(3);
+    const details = page.locator('.span-details');
+    await expect.poll(() => details.locator('h2').textContent()).toContain('chat gpt-4o');
+    expect(await details.textContent()).toContain(focusedSpan ?? 'missing');
+    await page.getByRole('option', { name: /answer-question/ }).click();
+    await expect.poll(() => details.locator('h2').textContent()).toContain('answer-question');
+    expectClean(watch);
+    await page.close();
+  });
+
+  it('trace page shows messages, tokens, cost source and attributes', async () => {
+    const { page, watch } = await watchedPage(stack);
+    await page.goto(`${stack.url}/calls`);
+    await page.locator('table.calls tbody tr').first().waitFor();
+    await page.goto(`${stack.url}/traces/${stack.seeded.chatTraceId}`);
+    await page.locator('.span-details').waitFor();
+    const text = (await page.locator('.span-details').textContent()) ?? '';
+    expect(text).toContain('Question number 0: what is the capital of France?');
+    expect(text).toMatch(/Echo: Question number 0/);
+    expect(text).toMatch(/priced by the (sdk|collector)/);
+    expect(text).toContain('gen_ai.usage.input_tokens');
+    expect(await page.locator('.message .role-name').allTextContents()).toEqual(
+      expect.arrayContaining(['system', 'user', 'assistant']),
+    );
+    await screenshot(page, 'trace');
+    expectClean(watch);
+    await page.close();
+  });
+
+  it('overview shows headline numbers and charts from the seeded calls', async () => {
+    const { page, watch } = await watchedPage(stack);
+    await page.goto(`${stack.url}/`);
+    await page.locator('.headline').first().waitFor();
+    const calls = page.locator('.headline', { hasText: 'Calls' }).locator('.headline-value');
+    expect(await calls.textContent()).toBe(String(stack.seeded.genAiCalls));
+    const errorRate = page
+      .locator('.headline', { hasText: 'Error rate' })
+      .locator('.headline-value');
+    expect(await errorRate.textContent()).toBe(
+      fmtPct(stack.seeded.errorCalls / stack.seeded.genAiCalls),
+    );
+    expect(await page.locator('.chart .uplot canvas').count()).toBe(6);
+    const legend = await page.locator('.chart').first().locator('.u-legend').textContent();
+    expect(legend).toContain('gpt-4o-mini');
+    await screenshot(page, 'overview');
+    expectClean(watch);
+    await page.close();
+  });
+
+  it('models, alerts and drift pages say honestly what is not available yet', async () => {
+    for (const [path, title] of [
+      ['/models', 'Models'],
+      ['/alerts', 'Alerts'],
+      ['/drift', 'Drift'],
+    ] as const) {
+      const { page, watch } = await watchedPage(stack);
+      await page.goto(`${stack.url}${path}`);
+      await page.getByRole('heading', { level: 1, name: title }).waitFor();
+      await page.locator('.not-available, table, .empty').first().waitFor();
+      await screenshot(page, title.toLowerCase());
+      expectClean(watch);
+      await page.close();
+    }
+  });
+
+  it('XSS corpus in prompts, outputs, names and attributes stays text in every view', async () => {
+    const { page, watch } = await watchedPage(stack);
+    // Calls table: the hostile model name and span name.
+    await page.goto(`${stack.url}/calls`);
+    await page.locator('table.calls tbody tr').first().waitFor();
+    expect(await columnTexts(page, 'Model')).toContain(XSS_MODEL);
+    // Trace: prompt, output, span name, attributes, for each span of the trace.
+    await page.goto(`${stack.url}/traces/${stack.seeded.xssTraceId}`);
+    await page.locator('.span-details').waitFor();
+    for (const row of await page.locator('.waterfall .wf-row').all()) {
+      await row.click();
+      await page.locator('.span-details pre.text').first().waitFor();
+      const text = (await page.locator('.span-details').textContent()) ?? '';
+      expect(text).toContain('<script>window.__pwned = 1; alert("script")</script>');
+      expect(text).toContain('![tracker](https://evil.example/pixel.png)');
+    }
+    await screenshot(page, 'trace-xss');
+    // Overview: the hostile model name in the chart legends.
+    await page.goto(`${stack.url}/`);
+    await page.locator('.chart .u-legend').first().waitFor();
+    expect(await page.locator('.chart').first().locator('.u-legend').textContent()).toContain(
+      XSS_MODEL,
+    );
+    for (const path of ['/models', '/alerts', '/drift']) {
+      await page.goto(`${stack.url}${path}`);
+      await page.locator('.not-available, table, .empty').first().waitFor();
+    }
+    // Nothing from the corpus became markup, ran, or fetched anything.
+    expect(
+      await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned),
+    ).toBeUndefined();
+    expect(XSS_CORPUS).toContain('evil.example');
+    expectClean(watch);
+    await page.close();
+  });
+});
