@@ -21,6 +21,7 @@ import {
 import {
   mergeSketchBytes,
   type RollupSqlRow,
+  rollupDeleteExpiredQuery,
   rollupLockSql,
   rollupParams,
   rollupSelectByKeysQuery,
@@ -200,6 +201,31 @@ describe('rollup tables in SQLite', () => {
       .prepare('SELECT COUNT(*) AS n FROM rollups WHERE bucket_sec = 86400')
       .get() as { n: number };
     expect(dayCount.n).toBeLessThanOrEqual(2 * 2 * 3 * 2); // days × projects × models × services
+  });
+
+  it('deletes expired rows of one project and tier in small batches, nothing else', () => {
+    const count = (where: string, ...params: unknown[]) =>
+      (
+        db.prepare(`SELECT COUNT(*) AS n FROM rollups WHERE ${where}`).get(...params) as {
+          n: number;
+        }
+      ).n;
+    const cutoff = T0 + DAY + 3 * HOUR;
+    const expired = count("project_id = 'lab' AND bucket_sec = 60 AND bucket_start_ms < ?", cutoff);
+    const others = count(
+      "NOT (project_id = 'lab' AND bucket_sec = 60 AND bucket_start_ms < ?)",
+      cutoff,
+    );
+    expect(expired).toBeGreaterThan(100);
+    const { sql, params } = rollupDeleteExpiredQuery('sqlite', 'lab', 60, cutoff, 100);
+    const del = db.prepare(sql);
+    let rounds = 0;
+    for (let changes = 100; changes === 100; rounds++) changes = del.run(...params).changes;
+    expect(rounds).toBe(Math.floor(expired / 100) + 1);
+    expect(count("project_id = 'lab' AND bucket_sec = 60 AND bucket_start_ms < ?", cutoff)).toBe(0);
+    expect(
+      count("NOT (project_id = 'lab' AND bucket_sec = 60 AND bucket_start_ms < ?)", cutoff),
+    ).toBe(others);
   });
 
   it('reads rows back by exact keys', () => {

@@ -10,8 +10,11 @@ import {
   toStoredRollupRow,
 } from '../src/rollups/rollup.js';
 import {
+  DEFAULT_ROLLUP_KEEP_SEC,
   MAX_SUMMARY_INTERVALS,
   planSummary,
+  type RollupRetention,
+  rollupCutoffMs,
   type SummaryGroupBy,
   type SummaryOptions,
   summarize,
@@ -462,5 +465,95 @@ describe('summarize', () => {
     });
     expect(summary.groups).toEqual([]);
     expect(summary.rowsUsed).toBe(0);
+  });
+
+  describe('with tiers kept for different times', () => {
+    // 40 days of traffic, looked at on day 45 with the default keep times: minute rows
+    // (3 days) are all gone, 5-minute rows (35 days) reach back to day 10.
+    const longRecords = traffic(43, 20_000, 40 * DAY);
+    const retention: RollupRetention = {
+      nowMs: T0 + 45 * DAY,
+      keepSecByTier: DEFAULT_ROLLUP_KEEP_SEC,
+    };
+    const kept = rollupsOf(longRecords).filter(
+      (r) => r.bucketStartMs >= rollupCutoffMs(retention, r.bucketSec),
+    );
+
+    it('reads expired edges from the finest tier still kept and says how far the range reaches', () => {
+      const options: SummaryOptions = {
+        from: T0 + 5 * DAY + 7 * MINUTE,
+        to: T0 + 38 * DAY + 13 * MINUTE,
+        groupBy: 'model',
+        intervalSec: 3600,
+        retention,
+      };
+      const plan = planSummary(options);
+      // Day 5 has only hour rows left; day 38 still has 5-minute rows.
+      expect(plan.fromMs).toBe(T0 + 5 * DAY);
+      expect(plan.toMs).toBe(T0 + 38 * DAY + 15 * MINUTE);
+      expect(plan.ranges.some((r) => r.bucketSec === 60)).toBe(false);
+      const summary = summarize(kept, options);
+      const want = bruteForce(
+        longRecords.filter((r) => startMs(r) >= plan.fromMs && startMs(r) < plan.toMs),
+        { ...options, from: plan.fromMs, to: plan.toMs },
+      );
+      for (const group of summary.groups) {
+        const series = want.get(group.key)!;
+        expect(group.points.map((p) => p.startMs)).toEqual(
+          [...series.keys()].sort((a, b) => a - b),
+        );
+        for (const point of group.points) {
+          const raw = series.get(point.startMs)!;
+          expect(point.calls).toBe(raw.length);
+          expect(point.errors).toBe(raw.filter((r) => r.status === 'error').length);
+          expectPercentilesClose(
+            point.latencyMs,
+            raw.map((r) => r.durationMs),
+          );
+        }
+      }
+      expect(summary.groups.reduce((n, g) => n + g.total.calls, 0)).toBe(
+        [...want.values()].reduce(
+          (n, s) => n + [...s.values()].reduce((m, l) => m + l.length, 0),
+          0,
+        ),
+      );
+    });
+
+    it('without retention the same rows would miss the expired edges', () => {
+      const options: SummaryOptions = {
+        from: T0 + 5 * DAY + 7 * MINUTE,
+        to: T0 + 38 * DAY + 13 * MINUTE,
+        intervalSec: 3600,
+      };
+      const naive = summarize(kept, options);
+      const aware = summarize(kept, { ...options, retention });
+      const within = longRecords.filter(
+        (r) => startMs(r) >= T0 + 5 * DAY && startMs(r) < T0 + 38 * DAY + 15 * MINUTE,
+      ).length;
+      expect(aware.groups[0]!.total.calls).toBe(within);
+      expect(naive.groups[0]!.total.calls).toBeLessThan(within);
+    });
+
+    it('returns nothing for intervals whose tiers have all expired, and day totals still work', () => {
+      const later: RollupRetention = {
+        nowMs: T0 + 500 * DAY,
+        keepSecByTier: DEFAULT_ROLLUP_KEEP_SEC,
+      };
+      const survivors = rollupsOf(longRecords).filter(
+        (r) => r.bucketStartMs >= rollupCutoffMs(later, r.bucketSec),
+      );
+      expect(survivors.every((r) => r.bucketSec === 86_400)).toBe(true);
+      const hourly = summarize(survivors, {
+        from: T0,
+        to: T0 + 40 * DAY,
+        intervalSec: 3600,
+        retention: later,
+      });
+      expect(hourly.groups).toEqual([]);
+      const total = summarize(survivors, { from: T0 + HOUR, to: T0 + 40 * DAY, retention: later });
+      expect(total.fromMs).toBe(T0);
+      expect(total.groups[0]!.total.calls).toBe(longRecords.length);
+    });
   });
 });

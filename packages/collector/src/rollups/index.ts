@@ -33,6 +33,7 @@ export {
   ROLLUP_TABLE,
   ROLLUP_VALUE_COLUMNS,
   type RollupSqlRow,
+  rollupDeleteExpiredQuery,
   rollupLockSql,
   rollupParams,
   rollupSelectByKeysQuery,
@@ -45,10 +46,13 @@ export {
   storedRollupRowFromSql,
 } from './sql.js';
 export {
+  DEFAULT_ROLLUP_KEEP_SEC,
   MAX_SUMMARY_INTERVALS,
   type Percentiles,
   planSummary,
   type RollupRange,
+  type RollupRetention,
+  rollupCutoffMs,
   type Summary,
   type SummaryFilter,
   type SummaryGroup,

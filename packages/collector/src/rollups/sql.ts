@@ -301,6 +301,33 @@ export function rollupSelectByKeysQuery(
 }
 
 /**
+ * Deletes at most `limit` rows of one project and tier whose bucket starts before
+ * `beforeMs` (see `rollupCutoffMs`): run it repeatedly, each in its own short transaction,
+ * until it deletes fewer than `limit`, so retention never holds the writer for long.
+ *
+ * @throws {RangeError} when `limit` is not a positive integer.
+ */
+export function rollupDeleteExpiredQuery(
+  dialect: SqlDialect,
+  projectId: string,
+  bucketSec: number,
+  beforeMs: number,
+  limit: number,
+  table = ROLLUP_TABLE,
+): SqlQuery {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  }
+  const t = checkTable(table);
+  const [a, b, c, d] = placeholders(dialect, 4);
+  const key = ROLLUP_KEY_COLUMNS.join(', ');
+  return {
+    sql: `DELETE FROM ${t} WHERE (${key}) IN (SELECT ${key} FROM ${t} WHERE project_id = ${a} AND bucket_sec = ${b} AND bucket_start_ms < ${c} LIMIT ${d})`,
+    params: [projectId, bucketSec, beforeMs, limit],
+  };
+}
+
+/**
  * Merges two serialised sketches into one: register it in SQLite as
  * {@link SKETCH_MERGE_FUNCTION} (`db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, mergeSketchBytes)`).
  *

@@ -42,6 +42,46 @@ export interface SummaryOptions {
   filter?: SummaryFilter;
   /** Stored tiers; defaults to {@link ROLLUP_BUCKETS_SEC}. */
   bucketsSec?: readonly number[];
+  /**
+   * How long each tier is kept, when finer tiers expire sooner than coarser ones. Edges
+   * of the range that fall where a finer tier has expired are then read from the coarser
+   * tier, widening the range to that tier's bucket (the plan's `fromMs`/`toMs` say so).
+   */
+  retention?: RollupRetention;
+}
+
+/** Which rollup rows still exist: rows of a tier older than its keep time are deleted. */
+export interface RollupRetention {
+  /** The current time, Unix ms (passed in: planning never reads the clock). */
+  nowMs: number;
+  /**
+   * Seconds each tier is kept; a tier not listed is kept forever. A coarser tier must be
+   * kept at least as long as a finer one (see {@link DEFAULT_ROLLUP_KEEP_SEC}).
+   */
+  keepSecByTier: Readonly<Record<number, number>>;
+}
+
+/**
+ * Proposed default keep times per tier: minute rows 3 days, 5-minute rows 35 days, hour
+ * rows 400 days, day rows 5 years. Enough for a 1-minute chart of the last day, a
+ * 5-minute chart of the last month, hourly charts over a year.
+ */
+export const DEFAULT_ROLLUP_KEEP_SEC: Readonly<Record<number, number>> = {
+  60: 3 * 86_400,
+  300: 35 * 86_400,
+  3600: 400 * 86_400,
+  86400: 1830 * 86_400,
+};
+
+/**
+ * Start of the oldest bucket of `bucketSec` still kept: rows with `bucket_start_ms` below it
+ * are deleted (`-Infinity` when the tier is kept forever).
+ */
+export function rollupCutoffMs(retention: RollupRetention, bucketSec: number): number {
+  const keepSec = retention.keepSecByTier[bucketSec];
+  if (keepSec === undefined) return Number.NEGATIVE_INFINITY;
+  const widthMs = bucketSec * 1000;
+  return Math.ceil((retention.nowMs - keepSec * 1000) / widthMs) * widthMs;
 }
 
 /** One range of stored rows to read: `bucket_sec = bucketSec AND bucket_start_ms ∈ [fromMs, toMs)`. */
@@ -53,7 +93,10 @@ export interface RollupRange {
 
 /** What to read for a summary (see {@link planSummary}). */
 export interface SummaryPlan {
-  /** The range actually covered, minute-aligned. */
+  /**
+   * The range actually covered, minute-aligned; wider than asked where retention made an
+   * edge come from a coarser tier, narrower where no tier reaches back that far.
+   */
   fromMs: number;
   toMs: number;
   /** Interval width in seconds, or null for one interval over the whole range. */
@@ -152,24 +195,74 @@ export function planSummary(options: SummaryOptions): SummaryPlan {
     }
     usable = tiers.filter((t) => intervalSec % t === 0);
   }
-  return { fromMs, toMs, intervalSec, ranges: cover(fromMs, toMs, usable.slice().reverse()) };
+  const retention = options.retention;
+  const cutoff = (t: number): number =>
+    retention === undefined ? Number.NEGATIVE_INFINITY : rollupCutoffMs(retention, t);
+  const tiersDesc = usable.slice().reverse();
+  // Nothing older than the coarsest usable tier's oldest kept bucket exists in any tier.
+  const start = Math.max(fromMs, cutoff(tiersDesc[0]!));
+  const ranges = start < toMs ? cover(start, toMs, tiersDesc, cutoff) : [];
+  return {
+    fromMs: ranges.length === 0 ? start : Math.min(...ranges.map((r) => r.fromMs)),
+    toMs: ranges.length === 0 ? Math.max(start, toMs) : Math.max(...ranges.map((r) => r.toMs)),
+    intervalSec,
+    ranges,
+  };
 }
 
-/** Covers `[a, b)` (aligned to the finest tier) with the coarsest tiers, tiers descending. */
-function cover(a: number, b: number, tiersDesc: readonly number[]): RollupRange[] {
+/**
+ * Covers `[a, b)` with the coarsest tiers (descending), the middle from the coarsest and
+ * the ragged edges from finer ones. An edge whose finer tiers have expired (`cutoff`) is
+ * read from the finest tier still kept there, widening the edge to that tier's bucket.
+ * Every bucket of `tiersDesc[0]` from `a` on must still be kept.
+ */
+function cover(
+  a: number,
+  b: number,
+  tiersDesc: readonly number[],
+  cutoff: (bucketSec: number) => number,
+): RollupRange[] {
   if (a >= b) return [];
   const [tier, ...finer] = tiersDesc;
   if (tier === undefined) return [];
-  if (finer.length === 0) return [{ bucketSec: tier, fromMs: a, toMs: b }];
   const widthMs = tier * 1000;
+  if (finer.length === 0) {
+    return [
+      {
+        bucketSec: tier,
+        fromMs: Math.floor(a / widthMs) * widthMs,
+        toMs: Math.ceil(b / widthMs) * widthMs,
+      },
+    ];
+  }
+  /** The finer tiers whose bucket holding `x` is still kept (then every later one is too). */
+  const keptAt = (x: number): number[] =>
+    finer.filter((t) => Math.floor(x / (t * 1000)) * t * 1000 >= cutoff(t));
+  /** Covers `[x, y)` with the finer tiers kept at `x`, or with this tier's buckets. */
+  const edge = (x: number, y: number): RollupRange[] => {
+    if (x >= y) return [];
+    const kept = keptAt(x);
+    if (kept.length === 0) {
+      return [
+        {
+          bucketSec: tier,
+          fromMs: Math.floor(x / widthMs) * widthMs,
+          toMs: Math.ceil(y / widthMs) * widthMs,
+        },
+      ];
+    }
+    const finestMs = kept[kept.length - 1]! * 1000;
+    return cover(
+      Math.floor(x / finestMs) * finestMs,
+      Math.ceil(y / finestMs) * finestMs,
+      kept,
+      cutoff,
+    );
+  };
   const start = Math.ceil(a / widthMs) * widthMs;
   const end = Math.floor(b / widthMs) * widthMs;
-  if (start >= end) return cover(a, b, finer);
-  return [
-    ...cover(a, start, finer),
-    { bucketSec: tier, fromMs: start, toMs: end },
-    ...cover(end, b, finer),
-  ];
+  if (start >= end) return edge(a, b);
+  return [...edge(a, start), { bucketSec: tier, fromMs: start, toMs: end }, ...edge(end, b)];
 }
 
 function inRanges(row: RollupKey, ranges: readonly RollupRange[]): boolean {
