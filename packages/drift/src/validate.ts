@@ -144,3 +144,63 @@ function minMax(d: Float64Array): { min: number; max: number } {
   }
   return { min: Math.min(a0, a1, a2, a3), max: Math.max(b0, b1, b2, b3) };
 }
+
+/**
+ * {@link scanFloat64} for two typed windows in one loop (two independent streams run faster
+ * than two loops). Falls back to the one-window scan, which names the first bad value, when
+ * either window holds NaN or ±Infinity.
+ *
+ * @throws {RangeError} if a window is empty or holds NaN or ±Infinity.
+ */
+export function scanFloat64Pair(
+  a: Float64Array,
+  b: Float64Array,
+): [
+  { data: Float64Array; min: number; max: number },
+  { data: Float64Array; min: number; max: number },
+] {
+  if (a.length === 0 || b.length === 0)
+    return [scanFloat64(a, 'reference'), scanFloat64(b, 'current')];
+  let a0 = a[0]!;
+  let a1 = a0;
+  let A0 = a0;
+  let A1 = a0;
+  let b0 = b[0]!;
+  let b1 = b0;
+  let B0 = b0;
+  let B1 = b0;
+  const common = Math.min(a.length, b.length) & ~1;
+  for (let i = 0; i < common; i += 2) {
+    const x0 = a[i]!;
+    const x1 = a[i + 1]!;
+    const y0 = b[i]!;
+    const y1 = b[i + 1]!;
+    a0 = Math.min(a0, x0);
+    A0 = Math.max(A0, x0);
+    a1 = Math.min(a1, x1);
+    A1 = Math.max(A1, x1);
+    b0 = Math.min(b0, y0);
+    B0 = Math.max(B0, y0);
+    b1 = Math.min(b1, y1);
+    B1 = Math.max(B1, y1);
+  }
+  for (let i = common; i < a.length; i++) {
+    a0 = Math.min(a0, a[i]!);
+    A0 = Math.max(A0, a[i]!);
+  }
+  for (let i = common; i < b.length; i++) {
+    b0 = Math.min(b0, b[i]!);
+    B0 = Math.max(B0, b[i]!);
+  }
+  const ra = { data: a, min: Math.min(a0, a1), max: Math.max(A0, A1) };
+  const rb = { data: b, min: Math.min(b0, b1), max: Math.max(B0, B1) };
+  if (
+    ra.min - ra.min !== 0 ||
+    ra.max - ra.max !== 0 ||
+    rb.min - rb.min !== 0 ||
+    rb.max - rb.max !== 0
+  ) {
+    return [scanFloat64(a, 'reference'), scanFloat64(b, 'current')];
+  }
+  return [ra, rb];
+}

@@ -1,6 +1,6 @@
 import { binNumeric, binPerValue, type NumericBinning } from './histogram.js';
 import type { Bins, CategoricalWindow, DataKind, NumericWindow } from './types.js';
-import { checkCategorical, scanFloat64 } from './validate.js';
+import { checkCategorical, scanFloat64, scanFloat64Pair } from './validate.js';
 
 /** Options shared by the binned statistics ({@link psi}, {@link jensenShannon}). */
 export interface BinningOptions {
@@ -27,8 +27,13 @@ export function binWindows(
     return { bins, nRef: reference.length, nCur: current.length };
   }
   // Binning only reads: Float64Array windows are not copied; validation also finds the range.
-  const a = scanFloat64(reference as NumericWindow, 'reference');
-  const b = scanFloat64(current as NumericWindow, 'current');
+  const [a, b] =
+    reference instanceof Float64Array && current instanceof Float64Array
+      ? scanFloat64Pair(reference, current)
+      : [
+          scanFloat64(reference as NumericWindow, 'reference'),
+          scanFloat64(current as NumericWindow, 'current'),
+        ];
   const range = { min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) };
   const bins =
     kind === 'categorical'

@@ -18,6 +18,14 @@ describe('invalid input', () => {
     );
   });
 
+  it('names the first bad value when both typed windows are scanned together', () => {
+    const ref = new Float64Array([1, 2, 3, 4, 5]);
+    const cur = new Float64Array([1, 2, 3, Number.POSITIVE_INFINITY, Number.NaN]);
+    expect(() => psi(ref, cur)).toThrow(/current window, index 3: Infinity/);
+    expect(() => psi(cur, ref)).toThrow(/reference window, index 3: Infinity/);
+    expect(() => ks2samp(new Float64Array(60_000).fill(1), cur)).toThrow(/current window, index 3/);
+  });
+
   it('rejects empty windows', () => {
     expect(() => ks2samp([], [1])).toThrow(/reference window is empty/);
     expect(() => chiSquare(['a'], [])).toThrow(/current window is empty/);
