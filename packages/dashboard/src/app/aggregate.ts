@@ -60,7 +60,15 @@ function keyOf(c: CallRecord, groupBy: SummaryGroupBy | undefined): string {
   return v ?? '';
 }
 
-/** Groups GenAI calls (spans with an operation) like the collector's summary does. */
+/**
+ * Whether a span counts as a model call: it names an operation, a model or a provider
+ * (the collector's rollups count the same spans; a plain parent span does not count).
+ */
+export function isModelCall(c: CallRecord): boolean {
+  return c.operation !== null || c.model !== null || c.provider !== null;
+}
+
+/** Groups model calls by one dimension and interval, like the collector's `/api/summary`. */
 export function summarizeCalls(
   calls: readonly CallRecord[],
   options: { fromMs: number; toMs: number; intervalSec: number; groupBy?: SummaryGroupBy },
@@ -68,7 +76,7 @@ export function summarizeCalls(
   const stepMs = options.intervalSec * 1000;
   const groups = new Map<string, CallRecord[]>();
   for (const c of calls) {
-    if (c.operation === null) continue;
+    if (!isModelCall(c)) continue;
     const t = Date.parse(c.startTime);
     if (!(t >= options.fromMs && t < options.toMs)) continue;
     const k = keyOf(c, options.groupBy);
