@@ -6,7 +6,8 @@ import { RpcStatus } from './otlp/proto.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes, mediaType, PROTOBUF_TYPE } from './routes/ingest.js';
 import { queryRoutes } from './routes/query.js';
-import type { SpanStore } from './store/store.js';
+import { summaryRoutes } from './routes/summary.js';
+import { hasReadSide, type SpanStore } from './store/store.js';
 
 /** The project everything belongs to until keys map requests to projects. */
 export const DEFAULT_PROJECT_ID = 'default';
@@ -50,6 +51,10 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
   app.route('/', queryRoutes({ store: deps.store, projectId }));
+  // Routes over rollups need an engine with the read side (SQLite today).
+  if (hasReadSide(deps.store)) {
+    app.route('/', summaryRoutes({ store: deps.store, projectId }));
+  }
 
   app.notFound((c) =>
     c.json(

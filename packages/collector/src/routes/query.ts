@@ -8,13 +8,13 @@ export const DEFAULT_PAGE_SIZE = 100;
 /** Largest page a client may ask for. */
 export const MAX_PAGE_SIZE = 1000;
 
-const traceIdSchema = z
+export const traceIdSchema = z
   .string()
   .regex(/^[0-9a-fA-F]{32}$/, 'expected 32 hex characters')
   .transform((s) => s.toLowerCase());
 
 /** A time: ISO 8601 (`2025-01-31T12:00:00Z`) or Unix milliseconds; becomes Unix nanoseconds. */
-const timeSchema = z.string().transform((s, ctx): bigint => {
+export const timeSchema = z.string().transform((s, ctx): bigint => {
   if (/^\d{1,15}$/.test(s)) return BigInt(s) * 1_000_000n;
   const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s)
     ? Date.parse(s)
@@ -40,13 +40,18 @@ const cursorSchema = z.string().transform((s, ctx): SpanCursor => {
   return { startTimeUnixNano: BigInt(m[1]!), seq: Number(m[2]) };
 });
 
+/** The span filters of `/api/spans`, shared by `/api/export`. */
+export const spanFilterShape = {
+  traceId: traceIdSchema.optional(),
+  model: z.string().min(1).max(512).optional(),
+  status: z.enum(['ok', 'error']).optional(),
+  from: timeSchema.optional(),
+  to: timeSchema.optional(),
+};
+
 const spansQuerySchema = z
   .strictObject({
-    traceId: traceIdSchema.optional(),
-    model: z.string().min(1).max(512).optional(),
-    status: z.enum(['ok', 'error']).optional(),
-    from: timeSchema.optional(),
-    to: timeSchema.optional(),
+    ...spanFilterShape,
     limit: z
       .string()
       .regex(/^\d+$/, 'expected a positive integer')
@@ -61,13 +66,13 @@ const spansQuerySchema = z
   });
 
 /** Store failures become 503 (retryable), never a 500 that hides the cause. */
-function fromStore<T>(work: Promise<T>): Promise<T> {
+export function fromStore<T>(work: Promise<T>): Promise<T> {
   return work.catch((error: unknown) => {
     throw new StoreUnavailableError(error);
   });
 }
 
-function issuesOf(error: z.ZodError): Issue[] {
+export function issuesOf(error: z.ZodError): Issue[] {
   return error.issues.flatMap((i): Issue[] => {
     if (i.code === 'unrecognized_keys') {
       return i.keys.map((key) => ({ path: key, message: 'unknown parameter' }));
@@ -76,7 +81,7 @@ function issuesOf(error: z.ZodError): Issue[] {
   });
 }
 
-function invalid(error: z.ZodError): ValidationError {
+export function invalid(error: z.ZodError): ValidationError {
   const issues = issuesOf(error);
   return new ValidationError(
     `invalid parameter${issues.length > 1 ? 's' : ''}: ${issues.map((i) => `${i.path} (${i.message})`).join(', ')}`,

@@ -1,4 +1,6 @@
 import type { CallRecord, CallStatus } from '@pilotlight/conventions';
+import type { StoredRollupRow } from '../rollups/rollup.js';
+import type { RollupRange, SummaryFilter } from '../rollups/summary.js';
 
 /** Filters and page of a span listing, all optional but the project. */
 export interface SpanQuery {
@@ -41,6 +43,15 @@ export interface InsertResult {
   duplicates: number;
 }
 
+/** An {@link InsertResult} that also says which spans were new. */
+export interface InsertDetail extends InsertResult {
+  /**
+   * Positions (in the records given) of the spans newly stored, ascending. Metrics count
+   * only these, so a resent batch is not counted twice.
+   */
+  newIndexes: readonly number[];
+}
+
 /**
  * Where call records live. Every method is async so that engines with network or
  * worker-thread I/O (PostgreSQL, a writer thread) implement the same contract.
@@ -61,4 +72,72 @@ export interface SpanStore {
   ping(): Promise<void>;
   /** Closes the store; idempotent. */
   close(): Promise<void>;
+}
+
+/** The editable governance fields of a model in the inventory. */
+export interface ModelMetadata {
+  /** Who answers for the model in production (a person, team or channel). */
+  owner: string | null;
+  /** What the model is used for. */
+  purpose: string | null;
+  /** When it was last reviewed (ISO 8601 date or time). */
+  reviewedAt: string | null;
+  /** What happens when it fails (fallback, degraded mode, page someone…). */
+  onFailure: string | null;
+}
+
+/** A model seen in a project, as kept at ingest, with its metadata. */
+export interface StoredModel extends ModelMetadata {
+  model: string;
+  /** Provider of the latest call seen. */
+  provider: string;
+  /** Start of the earliest and latest call seen, Unix ms. */
+  firstSeenMs: number;
+  lastSeenMs: number;
+}
+
+/**
+ * The read side that must not scan raw calls: rollup rows, the model inventory,
+ * retention and size. A separate contract from {@link SpanStore} so that an engine can
+ * gain it on its own (SQLite has it; PostgreSQL parity is pending).
+ */
+export interface ReadSideStore {
+  /** {@link SpanStore.insertCalls}, also reporting which spans were new. */
+  insertCallsDetailed(projectId: string, records: readonly CallRecord[]): Promise<InsertDetail>;
+  /**
+   * Stored rollup rows of one project within `ranges` (`bucket_sec = r.bucketSec AND
+   * bucket_start_ms ∈ [r.fromMs, r.toMs)`), optionally filtered by exact dimensions.
+   */
+  readRollups(
+    projectId: string,
+    ranges: readonly RollupRange[],
+    filter?: SummaryFilter,
+  ): Promise<StoredRollupRow[]>;
+  /** Every model seen in the project, by name. */
+  listModels(projectId: string): Promise<StoredModel[]>;
+  /**
+   * Sets the given metadata fields (others unchanged) of a model seen in the project.
+   * @returns the updated model, or null when the model was never seen.
+   */
+  updateModelMetadata(
+    projectId: string,
+    model: string,
+    patch: Partial<ModelMetadata>,
+  ): Promise<StoredModel | null>;
+  /**
+   * Deletes at most `limit` calls (of any project) that started before
+   * `beforeUnixNano`, in one short transaction.
+   * @returns how many were deleted (fewer than `limit`: nothing expired is left).
+   */
+  deleteCallsBefore(beforeUnixNano: bigint, limit: number): Promise<number>;
+  /** Deletes at most `limit` rollup rows whose bucket starts before `beforeMs`. */
+  deleteRollupsBefore(beforeMs: number, limit: number): Promise<number>;
+  /** Bytes the store occupies (for the store-size gauge). */
+  sizeBytes(): number;
+}
+
+/** Whether a store also implements the {@link ReadSideStore} contract. */
+export function hasReadSide<T extends SpanStore>(store: T): store is T & ReadSideStore {
+  const s = store as Partial<ReadSideStore>;
+  return typeof s.readRollups === 'function' && typeof s.listModels === 'function';
 }

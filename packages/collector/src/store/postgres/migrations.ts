@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { rollupTableSql } from '../../rollups/sql.js';
 
 /** One schema change. Versions are applied in order, each once, each in its own transaction. */
 export interface PostgresMigration {
@@ -108,6 +109,13 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at_ms) WHERE status = 'pending';
       CREATE INDEX alert_outbox_by_created ON alert_outbox (created_at_ms DESC, id);
     `,
+  },
+  {
+    // Pre-aggregated calls per project/service/provider/model/operation and time bucket,
+    // written in the ingest transaction (see rollups.ts); the same table as SQLite's.
+    version: 3,
+    name: 'rollups',
+    sql: `${rollupTableSql('postgres')};`,
   },
 ];
 

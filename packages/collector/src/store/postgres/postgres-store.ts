@@ -1,10 +1,13 @@
 import type { CallRecord, JsonValue } from '@pilotlight/conventions';
 import pg from 'pg';
+import type { StoredRollupRow } from '../../rollups/rollup.js';
+import type { RollupRange, SummaryFilter } from '../../rollups/summary.js';
 import type { InsertResult, SpanPage, SpanStore } from '../store.js';
-import { withClient } from './client.js';
+import { inTransaction, withClient } from './client.js';
 import { isConnectionLost, toStoreError } from './errors.js';
 import { migratePostgres, SCHEMA_NAME } from './migrations.js';
 import { dayOf, dropCallsBefore, ensureDayPartition, type RetentionResult } from './partitions.js';
+import { readRollups, writeRollups } from './rollups.js';
 
 /** Connections per collector process. Each replica holds this many; size the server's `max_connections` for all of them. */
 export const DEFAULT_POOL_SIZE = 10;
@@ -67,6 +70,15 @@ export interface PostgresSpanStore extends SpanStore {
    * deletes older rows from the default partition.
    */
   dropCallsBefore(cutoffUnixNano: bigint): Promise<RetentionResult>;
+  /**
+   * Stored rollup rows of a project within `ranges` (`bucket_sec = r.bucketSec AND
+   * bucket_start_ms ∈ [r.fromMs, r.toMs)`), optionally filtered by exact dimensions.
+   */
+  readRollups(
+    projectId: string,
+    ranges: readonly RollupRange[],
+    filter?: SummaryFilter,
+  ): Promise<StoredRollupRow[]>;
 }
 
 interface Row {
@@ -150,7 +162,8 @@ export const INSERT_CALLS_SQL = `INSERT INTO calls (project_id, received_at_ms, 
 SELECT $1, $2, ${ARRAY_COLUMNS.map(([c, , expr]) => expr(`t.${c}`)).join(', ')}
 FROM unnest(${ARRAY_COLUMNS.map(([, type], i) => `$${i + 3}::${type}[]`).join(', ')})
   AS t(${ARRAY_COLUMNS.map(([c]) => c).join(', ')})
-ON CONFLICT DO NOTHING`;
+ON CONFLICT DO NOTHING
+RETURNING encode(trace_id, 'hex') || '/' || encode(span_id, 'hex') || '/' || start_ns AS k`;
 
 const SELECT_COLUMNS = `seq, project_id, trace_id, span_id, parent_span_id, name, operation, provider, model,
   response_model, response_id, finish_reasons, service_name, start_ns, end_ns, ttft_ms, input_tokens,
@@ -375,14 +388,32 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const receivedAtMs = Date.now();
       return run(async () => {
         await ensurePartitions(records);
-        // One statement, so the batch is atomic without an explicit transaction.
-        const res = await pool.query({
-          name: 'pilotlight_insert_calls',
-          text: INSERT_CALLS_SQL,
-          values: [text(projectId), receivedAtMs, ...columns],
+        // One transaction: the calls, then the rollups of those that were new.
+        return inTransaction(pool, async (client) => {
+          const res = await client.query<{ k: string }>({
+            name: 'pilotlight_insert_calls',
+            text: INSERT_CALLS_SQL,
+            values: [text(projectId), receivedAtMs, ...columns],
+          });
+          const fresh = new Set(res.rows.map((r) => r.k));
+          // Positions of the stored records: the first of any repeats inside the batch.
+          const newIndexes: number[] = [];
+          records.forEach((r, i) => {
+            const k = `${r.traceId}/${r.spanId}/${BigInt(r.startTimeUnixNano)}`;
+            if (fresh.delete(k)) newIndexes.push(i);
+          });
+          await writeRollups(
+            client,
+            projectId,
+            newIndexes.map((i) => records[i] as CallRecord),
+          );
+          const result = {
+            inserted: newIndexes.length,
+            duplicates: records.length - newIndexes.length,
+            newIndexes,
+          };
+          return result;
         });
-        const inserted = res.rowCount ?? 0;
-        return { inserted, duplicates: records.length - inserted };
       });
     },
     async listCalls(projectId, q): Promise<SpanPage> {
@@ -415,6 +446,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             ? { startTimeUnixNano: BigInt(last.start_ns), seq: Number(last.seq) }
             : null,
       };
+    },
+    async readRollups(projectId, ranges, filter) {
+      return run(() => readRollups(pool, projectId, ranges, filter));
     },
     async getTrace(projectId, traceId) {
       const rows = await run(

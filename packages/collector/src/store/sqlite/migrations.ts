@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { rollupTableSql } from '../../rollups/sql.js';
 
 /** One schema change. Versions are applied in order, each once, each in its own transaction. */
 export interface Migration {
@@ -57,6 +58,35 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE UNIQUE INDEX calls_by_span ON calls (project_id, trace_id, span_id);
       CREATE INDEX calls_by_start ON calls (project_id, start_ns);
+    `,
+  },
+  {
+    // Pre-aggregated calls per project/service/provider/model/operation and time bucket
+    // (every tier of ROLLUP_BUCKETS_SEC), updated in the ingest transaction: summaries,
+    // the model inventory and alerts read these, never the calls.
+    version: 2,
+    name: 'rollups',
+    sql: `${rollupTableSql('sqlite')};`,
+  },
+  {
+    // The model inventory: one row per (project, model), seen times kept at ingest (they
+    // outlive both the calls' and the rollups' retention), plus the editable metadata.
+    version: 3,
+    name: 'models',
+    sql: `
+      CREATE TABLE models (
+        project_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        owner TEXT,
+        purpose TEXT,
+        reviewed_at TEXT,
+        on_failure TEXT,
+        updated_at_ms INTEGER,
+        PRIMARY KEY (project_id, model)
+      ) WITHOUT ROWID;
     `,
   },
 ];

@@ -2,7 +2,25 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CallRecord, JsonValue } from '@pilotlight/conventions';
 import Database from 'better-sqlite3';
-import type { InsertResult, SpanPage, SpanQuery, SpanStore } from '../store.js';
+import { RollupBatch, toStoredRollupRow } from '../../rollups/rollup.js';
+import {
+  mergeSketchBytes,
+  type RollupSqlRow,
+  rollupParams,
+  rollupSelectQuery,
+  rollupUpsertSql,
+  SKETCH_MERGE_FUNCTION,
+  storedRollupRowFromSql,
+} from '../../rollups/sql.js';
+import type {
+  InsertDetail,
+  ModelMetadata,
+  ReadSideStore,
+  SpanPage,
+  SpanQuery,
+  SpanStore,
+  StoredModel,
+} from '../store.js';
 import { migrate } from './migrations.js';
 
 /** How long a writer waits for another connection's lock before failing (ms). */
@@ -26,8 +44,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'full' | 'normal';
 }
 
-/** A {@link SpanStore} on one SQLite file (WAL), plus where that file is. */
-export interface SqliteSpanStore extends SpanStore {
+/** A {@link SpanStore} and {@link ReadSideStore} on one SQLite file (WAL), plus where that file is. */
+export interface SqliteSpanStore extends SpanStore, ReadSideStore {
   /** Absolute path of the database file. */
   readonly path: string;
 }
@@ -100,6 +118,30 @@ interface Row {
   source_dialect: string | null;
   warnings: string;
   attributes: string;
+}
+
+interface ModelRow {
+  model: string;
+  provider: string;
+  first_seen_ms: number;
+  last_seen_ms: number;
+  owner: string | null;
+  purpose: string | null;
+  reviewed_at: string | null;
+  on_failure: string | null;
+}
+
+function fromModelRow(row: ModelRow): StoredModel {
+  return {
+    model: row.model,
+    provider: row.provider,
+    firstSeenMs: row.first_seen_ms,
+    lastSeenMs: row.last_seen_ms,
+    owner: row.owner,
+    purpose: row.purpose,
+    reviewedAt: row.reviewed_at,
+    onFailure: row.on_failure,
+  };
 }
 
 const idBytes = (hex: string): Buffer => Buffer.from(hex, 'hex');
@@ -209,17 +251,106 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     throw error;
   }
 
+  db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, (a: unknown, b: unknown) =>
+    mergeSketchBytes(a as Uint8Array, b as Uint8Array),
+  );
   const insert = db.prepare(
     `INSERT INTO calls (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`,
   );
+  // Counters add and sketches merge inside SQLite: no read-modify-write round trip.
+  const upsertRollup = db.prepare(rollupUpsertSql('sqlite'));
+  // Within one UPDATE every expression sees the old row, so the CASE compares old values.
+  const upsertModel = db.prepare(
+    `INSERT INTO models (project_id, model, provider, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (project_id, model) DO UPDATE SET
+       provider = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.provider ELSE provider END,
+       first_seen_ms = MIN(first_seen_ms, excluded.first_seen_ms),
+       last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)`,
+  );
   const insertBatch = db.transaction(
-    (projectId: string, records: readonly CallRecord[]): InsertResult => {
+    (projectId: string, records: readonly CallRecord[]): InsertDetail => {
       const now = Date.now();
-      let inserted = 0;
-      for (const r of records) inserted += insert.run(toRow(projectId, r, now)).changes;
-      return { inserted, duplicates: records.length - inserted };
+      const newIndexes: number[] = [];
+      const rollups = new RollupBatch();
+      const seen = new Map<string, { provider: string; firstMs: number; lastMs: number }>();
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        if (insert.run(toRow(projectId, r, now)).changes === 0) continue;
+        // Only spans stored now feed the rollups: a resent span must not count twice.
+        newIndexes.push(i);
+        const call = r.projectId === projectId ? r : { ...r, projectId };
+        rollups.add(call);
+        const model = r.model ?? r.responseModel;
+        if (model !== null) {
+          const startMs = Number(BigInt(r.startTimeUnixNano) / 1_000_000n);
+          const m = seen.get(model);
+          if (m === undefined) {
+            seen.set(model, { provider: r.provider ?? '', firstMs: startMs, lastMs: startMs });
+          } else {
+            if (startMs < m.firstMs) m.firstMs = startMs;
+            if (startMs >= m.lastMs) {
+              m.lastMs = startMs;
+              if (r.provider !== null) m.provider = r.provider;
+            }
+          }
+        }
+      }
+      for (const row of rollups.rows()) upsertRollup.run(rollupParams(toStoredRollupRow(row)));
+      for (const [model, m] of seen)
+        upsertModel.run(projectId, model, m.provider, m.firstMs, m.lastMs);
+      const inserted = newIndexes.length;
+      return { inserted, duplicates: records.length - inserted, newIndexes };
     },
   );
+  const selectModels = db.prepare('SELECT * FROM models WHERE project_id = ? ORDER BY model');
+  const selectModel = db.prepare('SELECT * FROM models WHERE project_id = ? AND model = ?');
+  const updateModel = db.prepare(
+    `UPDATE models SET owner = @owner, purpose = @purpose, reviewed_at = @reviewedAt,
+       on_failure = @onFailure, updated_at_ms = @now WHERE project_id = @projectId AND model = @model`,
+  );
+  // Loose index scan over calls_by_start: each distinct project in one index seek.
+  const callProjects = db.prepare(
+    `WITH RECURSIVE p(id) AS (
+       SELECT MIN(project_id) FROM calls
+       UNION ALL SELECT (SELECT MIN(project_id) FROM calls WHERE project_id > p.id) FROM p WHERE p.id IS NOT NULL
+     ) SELECT id FROM p WHERE id IS NOT NULL`,
+  );
+  const deleteCalls = db.prepare(
+    `DELETE FROM calls WHERE seq IN (
+       SELECT seq FROM calls WHERE project_id = ? AND start_ns < ? ORDER BY start_ns LIMIT ?)`,
+  );
+  const rollupProjects = db.prepare(
+    `WITH RECURSIVE p(id) AS (
+       SELECT MIN(project_id) FROM rollups
+       UNION ALL SELECT (SELECT MIN(project_id) FROM rollups WHERE project_id > p.id) FROM p WHERE p.id IS NOT NULL
+     ) SELECT id FROM p WHERE id IS NOT NULL`,
+  );
+  const rollupTiers = db.prepare('SELECT DISTINCT bucket_sec FROM rollups WHERE project_id = ?');
+  const deleteRollups = db.prepare(
+    `DELETE FROM rollups WHERE (project_id, bucket_sec, bucket_start_ms, service, provider, model, operation) IN (
+       SELECT project_id, bucket_sec, bucket_start_ms, service, provider, model, operation FROM rollups
+       WHERE project_id = ? AND bucket_sec = ? AND bucket_start_ms < ? LIMIT ?)`,
+  );
+  const deleteCallsBatch = db.transaction((beforeUnixNano: bigint, limit: number): number => {
+    let deleted = 0;
+    for (const { id } of callProjects.all() as { id: string }[]) {
+      if (deleted >= limit) break;
+      deleted += deleteCalls.run(id, beforeUnixNano, limit - deleted).changes;
+    }
+    return deleted;
+  });
+  const deleteRollupsBatch = db.transaction((beforeMs: number, limit: number): number => {
+    let deleted = 0;
+    for (const { id } of rollupProjects.all() as { id: string }[]) {
+      for (const { bucket_sec } of rollupTiers.all(id) as { bucket_sec: number }[]) {
+        if (deleted >= limit) return deleted;
+        deleted += deleteRollups.run(id, bucket_sec, beforeMs, limit - deleted).changes;
+      }
+    }
+    return deleted;
+  });
+  const pageCount = db.prepare('PRAGMA page_count').pluck();
+  const pageSize = db.prepare('PRAGMA page_size').pluck();
   const trace = db
     .prepare('SELECT * FROM calls WHERE project_id = ? AND trace_id = ? ORDER BY start_ns, seq')
     .safeIntegers(true);
@@ -254,6 +385,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     async insertCalls(projectId, records) {
       guard();
       if (records.length === 0) return { inserted: 0, duplicates: 0 };
+      const { inserted, duplicates } = insertBatch(projectId, records);
+      return { inserted, duplicates };
+    },
+    async insertCallsDetailed(projectId, records) {
+      guard();
+      if (records.length === 0) return { inserted: 0, duplicates: 0, newIndexes: [] };
       return insertBatch(projectId, records);
     },
     async listCalls(projectId, q) {
@@ -284,6 +421,43 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     async getTrace(projectId, traceId) {
       guard();
       return (trace.all(projectId, idBytes(traceId)) as Row[]).map(fromRow);
+    },
+    async readRollups(projectId, ranges, filter) {
+      guard();
+      const q = rollupSelectQuery('sqlite', projectId, ranges, filter);
+      return (db.prepare(q.sql).all(...q.params) as RollupSqlRow[]).map(storedRollupRowFromSql);
+    },
+    async listModels(projectId) {
+      guard();
+      return (selectModels.all(projectId) as ModelRow[]).map(fromModelRow);
+    },
+    async updateModelMetadata(projectId, model, patch) {
+      guard();
+      const row = selectModel.get(projectId, model) as ModelRow | undefined;
+      if (row === undefined) return null;
+      const merged: ModelMetadata = { ...fromModelRow(row), ...patch };
+      updateModel.run({
+        projectId,
+        model,
+        owner: merged.owner,
+        purpose: merged.purpose,
+        reviewedAt: merged.reviewedAt,
+        onFailure: merged.onFailure,
+        now: Date.now(),
+      });
+      return fromModelRow(selectModel.get(projectId, model) as ModelRow);
+    },
+    async deleteCallsBefore(beforeUnixNano, limit) {
+      guard();
+      return deleteCallsBatch(beforeUnixNano, limit);
+    },
+    async deleteRollupsBefore(beforeMs, limit) {
+      guard();
+      return deleteRollupsBatch(beforeMs, limit);
+    },
+    sizeBytes() {
+      if (closed) return 0;
+      return (pageCount.get() as number) * (pageSize.get() as number);
     },
     async ping() {
       guard();

@@ -1,0 +1,88 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import {
+  planSummary,
+  type SummaryFilter,
+  type SummaryOptions,
+  summarize,
+} from '../rollups/summary.js';
+import type { ReadSideStore } from '../store/store.js';
+import { fromStore, invalid, timeSchema } from './query.js';
+
+/** Range of a summary when `from` is not given: the 24 hours before `to`. */
+export const DEFAULT_SUMMARY_RANGE_MS = 24 * 3_600_000;
+
+const UNIT_SEC: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `interval`: seconds (`3600`) or a duration (`5m`, `1h`, `1d`), a multiple of one minute. */
+const intervalSchema = z.string().transform((s, ctx): number => {
+  const m = /^(\d{1,9})([smhd]?)$/.exec(s.trim());
+  const sec = m === null ? Number.NaN : Number(m[1]) * (UNIT_SEC[m[2] || 's'] ?? Number.NaN);
+  if (!Number.isInteger(sec) || sec <= 0 || sec % 60 !== 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a whole number of minutes, as seconds (3600) or a duration (5m, 1h, 1d)',
+    });
+    return z.NEVER;
+  }
+  return sec;
+});
+
+const dimension = z.string().max(512).optional();
+
+const summaryQuerySchema = z
+  .strictObject({
+    from: timeSchema.optional(),
+    to: timeSchema.optional(),
+    groupBy: z.enum(['model', 'provider', 'service', 'operation']).optional(),
+    interval: intervalSchema.optional(),
+    model: dimension,
+    provider: dimension,
+    service: dimension,
+    operation: dimension,
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
+    path: ['to'],
+    message: 'must be after from',
+  });
+
+/**
+ * `GET /api/summary?from=&to=&groupBy=model|provider|service|operation&interval=` (plus
+ * exact filters `model`, `provider`, `service`, `operation`): per group and interval,
+ * calls, errors, error rate, tokens, cost, latency/TTFT percentiles and mean confidence,
+ * merged from rollup rows, so its cost grows with buckets, never with stored calls.
+ */
+export function summaryRoutes(options: { store: ReadSideStore; projectId: string }): Hono {
+  const { store, projectId } = options;
+  const app = new Hono();
+  app.get('/api/summary', async (c) => {
+    const parsed = summaryQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) throw invalid(parsed.error);
+    const p = parsed.data;
+    const to = p.to === undefined ? Date.now() : Number(p.to / 1_000_000n);
+    const from = p.from === undefined ? to - DEFAULT_SUMMARY_RANGE_MS : Number(p.from / 1_000_000n);
+    const filter: SummaryFilter = { projectId };
+    if (p.model !== undefined) filter.model = p.model;
+    if (p.provider !== undefined) filter.provider = p.provider;
+    if (p.service !== undefined) filter.service = p.service;
+    if (p.operation !== undefined) filter.operation = p.operation;
+    const summaryOptions: SummaryOptions = { from, to, filter };
+    if (p.groupBy !== undefined) summaryOptions.groupBy = p.groupBy;
+    if (p.interval !== undefined) summaryOptions.intervalSec = p.interval;
+    let ranges: ReturnType<typeof planSummary>['ranges'];
+    try {
+      ranges = planSummary(summaryOptions).ranges;
+    } catch (error) {
+      // The only plan failure left after validation: too many intervals for the range.
+      const message = (error as Error).message;
+      throw new ValidationError(`invalid parameter: interval (${message})`, [
+        { path: 'interval', message },
+      ]);
+    }
+    const { projectId: _, ...dimensions } = filter;
+    const rows = await fromStore(store.readRollups(projectId, ranges, dimensions));
+    return c.json(summarize(rows, summaryOptions));
+  });
+  return app;
+}
