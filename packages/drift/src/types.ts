@@ -34,7 +34,7 @@ export interface KsResult {
  */
 export type Bins =
   | {
-      binning: 'sturges' | 'fixed' | 'quantiles';
+      binning: 'sturges' | 'fixed';
       edges: number[];
       referenceCounts: number[];
       currentCounts: number[];
