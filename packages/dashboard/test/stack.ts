@@ -31,6 +31,17 @@ export const XSS_MODEL = '<img src=x onerror=alert(7)>';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/** Headless and quiet: nothing but the pages' own requests leaves the browser. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 export interface Seeded {
   /** GenAI calls (spans with an operation) sent. */
   genAiCalls: number;
@@ -138,18 +149,7 @@ export async function startStack(): Promise<Stack> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const seeded = await seed(url);
   // launch() gives Chromium a fresh temporary profile of its own each time.
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   return {
     url,
     seeded,

@@ -67,11 +67,36 @@ export class ApiError extends Error {
   }
 }
 
+/** Where the API key lives: this tab's session only, never localStorage. */
+const KEY_STORAGE = 'pilotlight.apiKey';
+const authListeners = new Set<() => void>();
+
+/** The key the user gave for this browser session, if any. */
+export function getApiKey(): string | null {
+  return window.sessionStorage.getItem(KEY_STORAGE);
+}
+
+/** Keeps (or, with null, forgets) the key for this browser session. */
+export function setApiKey(key: string | null): void {
+  if (key === null) window.sessionStorage.removeItem(KEY_STORAGE);
+  else window.sessionStorage.setItem(KEY_STORAGE, key);
+}
+
+/** Called whenever the collector answers 401: the app then asks for a key. */
+export function onAuthRequired(listener: () => void): () => void {
+  authListeners.add(listener);
+  return () => {
+    authListeners.delete(listener);
+  };
+}
+
 async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path, {
-    headers: { accept: 'application/json' },
-    signal: signal ?? null,
-  });
+  const headers: Record<string, string> = { accept: 'application/json' };
+  // A collector on loopback without keys opens directly; one with keys answers 401 first.
+  const key = getApiKey();
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  const res = await fetch(path, { headers, signal: signal ?? null });
+  if (res.status === 401) for (const l of authListeners) l();
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
     try {

@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { getApiKey, onAuthRequired, setApiKey } from './api.js';
 import { Empty } from './components.js';
 import { CallsPage } from './pages/calls.js';
 import { OverviewPage } from './pages/overview.js';
@@ -84,6 +85,36 @@ function TimePicker(props: { loc: Location; nowMs: number }) {
   );
 }
 
+function KeyPrompt(props: { refused: boolean; onKey: (key: string) => void }) {
+  return (
+    <section class="key-prompt" aria-labelledby="key-title">
+      <h1 id="key-title">API key needed</h1>
+      <p>
+        This collector asks for an API key. It is kept for this browser tab only (session storage)
+        and sent with every request as a bearer token.
+      </p>
+      {props.refused ? (
+        <p class="error-box state" role="alert">
+          The collector refused that key.
+        </p>
+      ) : null}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const key = String(new FormData(e.currentTarget).get('key') ?? '').trim();
+          if (key !== '') props.onKey(key);
+        }}
+      >
+        <label>
+          API key
+          <input name="key" type="password" autocomplete="off" required size={40} />
+        </label>{' '}
+        <button type="submit">Continue</button>
+      </form>
+    </section>
+  );
+}
+
 function App() {
   const loc = useLocation();
   const [nowMs, setNowMs] = useState(() => Date.now());
@@ -91,6 +122,9 @@ function App() {
     const saved = Number(window.sessionStorage.getItem(REFRESH_STORAGE_KEY));
     return (REFRESH_CHOICES_SEC as readonly number[]).includes(saved) ? saved : 0;
   });
+
+  const [needKey, setNeedKey] = useState<{ refused: boolean } | null>(null);
+  useEffect(() => onAuthRequired(() => setNeedKey({ refused: getApiKey() !== null })), []);
 
   // In-app links route without a page load (Enter on a link fires the same click).
   useEffect(() => {
@@ -201,7 +235,20 @@ function App() {
           </button>
         </div>
       </header>
-      <main>{page}</main>
+      <main>
+        {needKey ? (
+          <KeyPrompt
+            refused={needKey.refused}
+            onKey={(key) => {
+              setApiKey(key);
+              setNeedKey(null);
+              setNowMs(Date.now());
+            }}
+          />
+        ) : (
+          page
+        )}
+      </main>
     </div>
   );
 }
