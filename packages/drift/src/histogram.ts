@@ -33,6 +33,11 @@ export function binNumeric(
       throw new RangeError(`bin count must be a positive integer, got ${count}`);
     }
   }
+  if (!Number.isFinite(hi - lo)) {
+    throw new RangeError(
+      `the windows span [${lo}, ${hi}], wider than float64 can subtract: equal-width bins cannot be built (numpy fails here too)`,
+    );
+  }
   if (lo === hi) {
     // numpy widens an empty range by 0.5 each side
     lo -= 0.5;

@@ -103,6 +103,18 @@ describe('detectDrift', () => {
   });
 });
 
+describe('extreme ranges', () => {
+  it('refuses equal-width bins over a range float64 cannot subtract, with a clear message', () => {
+    const ref = Array.from({ length: 30 }, (_, i) => (i - 15) * 1e307);
+    expect(() => psi(ref, [1e308, -1e308])).toThrow(/wider than float64 can subtract/);
+  });
+
+  it('still computes KS on such windows (it needs no bins)', () => {
+    const ref = [-1.5e308, 0, 1.5e308];
+    expect(ks2samp(ref, [1e308]).statistic).toBeCloseTo(2 / 3, 12);
+  });
+});
+
 describe('psi binning options', () => {
   it('supports a fixed number of equal-width bins', () => {
     const r = psi([0, 1, 2, 3], [0, 0, 3, 3], { binning: { count: 3 } });
