@@ -1,10 +1,13 @@
 import type { PriceBook } from '@pilotlight/conventions';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { matchedRoutes, routePath } from 'hono/route';
 import { CollectorError, PayloadTooLargeError, StoreUnavailableError } from './errors.js';
+import { type CollectorMetrics, createMetrics } from './metrics/metrics.js';
 import { RpcStatus } from './otlp/proto.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes, mediaType, PROTOBUF_TYPE } from './routes/ingest.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { queryRoutes } from './routes/query.js';
 import { summaryRoutes } from './routes/summary.js';
 import { hasReadSide, type SpanStore } from './store/store.js';
@@ -19,6 +22,11 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** Price table for calls that arrive without a cost (default: the conventions' table). */
   prices?: PriceBook;
+  /**
+   * Prometheus metrics served at `/metrics` (default: {@link createMetrics} with the
+   * store size and the ingest queue depth wired in).
+   */
+  metrics?: CollectorMetrics;
   /** Where unexpected errors are reported (default `console.error`). */
   logError?: (error: unknown) => void;
 }
@@ -39,8 +47,23 @@ export function createApp(deps: AppDeps): Hono {
   const logError = deps.logError ?? ((error: unknown) => console.error(error));
   const projectId = DEFAULT_PROJECT_ID;
   const app = new Hono();
+  const store = deps.store;
+  const pending = { spans: 0 };
+  const metrics =
+    deps.metrics ??
+    createMetrics({
+      queueDepth: () => pending.spans,
+      ...(hasReadSide(store) ? { storeSizeBytes: () => store.sizeBytes() } : {}),
+    });
 
+  // Counted by route pattern, never the raw path, so label values stay bounded.
+  app.use('*', async (c, next) => {
+    await next();
+    const route = matchedRoutes(c).length > 1 ? routePath(c, -1) : '(unmatched)';
+    metrics.recordHttpRequest(route, c.req.method, c.res.status);
+  });
   app.route('/', healthRoutes(deps.store));
+  app.route('/', metricsRoutes(metrics));
   app.route(
     '/',
     ingestRoutes({
@@ -48,6 +71,8 @@ export function createApp(deps: AppDeps): Hono {
       projectId,
       ...(deps.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.maxBodyBytes }),
       ...(deps.prices === undefined ? {} : { prices: deps.prices }),
+      metrics,
+      pending,
     }),
   );
   app.route('/', queryRoutes({ store: deps.store, projectId }));

@@ -2,13 +2,14 @@ import { createPriceBook, type PriceBook } from '@pilotlight/conventions';
 import { Hono } from 'hono';
 import { DEFAULT_MAX_BODY_BYTES } from '../config.js';
 import { StoreUnavailableError, UnsupportedMediaTypeError } from '../errors.js';
+import type { CollectorMetrics } from '../metrics/metrics.js';
 import { readBody } from '../otlp/body.js';
 import { decodeJsonTraces } from '../otlp/decode-json.js';
 import { decodeProtobufTracesWire } from '../otlp/decode-protobuf-wire.js';
 import { ExportTraceServiceResponse } from '../otlp/proto.js';
 import { toCallRecord } from '../otlp/to-record.js';
 import type { DecodedTraces } from '../otlp/types.js';
-import type { SpanStore } from '../store/store.js';
+import { hasReadSide, type SpanStore } from '../store/store.js';
 
 /** At most this many rejected spans are described in a partial-success message. */
 const MAX_REASONS_IN_MESSAGE = 5;
@@ -28,6 +29,10 @@ export interface IngestOptions {
   projectId: string;
   maxBodyBytes?: number;
   prices?: PriceBook;
+  /** Where accepted/rejected spans, ingest latency and each new call are recorded. */
+  metrics?: CollectorMetrics;
+  /** Spans decoded but not yet committed, kept current here (the queue-depth gauge reads it). */
+  pending?: { spans: number };
 }
 
 function partialSuccessMessage(decoded: DecodedTraces): string {
@@ -44,7 +49,8 @@ function partialSuccessMessage(decoded: DecodedTraces): string {
 export function ingestRoutes(options: IngestOptions): Hono {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const prices = options.prices ?? createPriceBook();
-  const { store, projectId } = options;
+  const { store, projectId, metrics } = options;
+  const pending = options.pending ?? { spans: 0 };
   const app = new Hono();
 
   app.post('/v1/traces', async (c) => {
@@ -54,13 +60,32 @@ export function ingestRoutes(options: IngestOptions): Hono {
         `unsupported Content-Type ${JSON.stringify(type)}; send ${PROTOBUF_TYPE} or ${JSON_TYPE}`,
       );
     }
+    const startedAt = performance.now();
     const body = await readBody(c.req.raw, maxBodyBytes);
     const decoded = type === JSON_TYPE ? decodeJsonTraces(body) : decodeProtobufTracesWire(body);
     const records = decoded.spans.map((span) => toCallRecord(span, projectId, prices));
+    metrics?.recordSpansRejected('invalid', decoded.rejected.length);
+    pending.spans += records.length;
+    let newIndexes: readonly number[] | null = null;
     try {
-      await store.insertCalls(projectId, records);
+      if (hasReadSide(store)) {
+        newIndexes = (await store.insertCallsDetailed(projectId, records)).newIndexes;
+      } else {
+        await store.insertCalls(projectId, records);
+      }
     } catch (error) {
+      metrics?.recordSpansRejected('store_unavailable', records.length);
       throw new StoreUnavailableError(error);
+    } finally {
+      pending.spans -= records.length;
+    }
+    if (metrics !== undefined) {
+      // After the commit, and only calls stored now: a resent batch is not counted twice.
+      // An engine that cannot tell new spans apart counts every one.
+      metrics.recordSpansAccepted(records.length);
+      if (newIndexes === null) for (const r of records) metrics.recordCall(r);
+      else for (const i of newIndexes) metrics.recordCall(records[i]!);
+      metrics.observeIngestDuration((performance.now() - startedAt) / 1000);
     }
 
     const rejected = decoded.rejected.length;
