@@ -12,6 +12,7 @@ import { DriftMonitors } from '../src/drift/monitors.js';
 import type { DriftRun } from '../src/drift/sqlite-drift-store.js';
 import { SqliteDriftStore } from '../src/drift/sqlite-drift-store.js';
 import { SqliteFeatureSource } from '../src/drift/sqlite-feature-source.js';
+import { fromStoredRollupRow } from '../src/rollups/rollup.js';
 import { openSqliteStore, type SqliteSpanStore } from '../src/store/sqlite/sqlite-store.js';
 import { traffic } from './drift-helpers.js';
 import { tempDir } from './helpers.js';
@@ -105,7 +106,9 @@ describe('drift monitors feeding drift alert rules', () => {
     const alerting = new Alerting({
       store: new SqliteAlertStore(db),
       sources: {
-        rollups: createRollupReader((p, ranges) => store.readRollups(p, ranges)),
+        rollups: createRollupReader(async (p, ranges) =>
+          (await store.readRollups(p, ranges)).map(fromStoredRollupRow),
+        ),
         drift: driftStore,
       },
       config: parseAlertsConfig({
