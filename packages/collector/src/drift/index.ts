@@ -3,10 +3,13 @@
  * `drift` alert rules, a scheduler, and reports (HTML with inline SVG, and JSON).
  * Nothing here opens files or sockets at import time.
  */
+
+export * from './cli.js';
 export * from './compare.js';
 export * from './feature-source.js';
 export * from './features.js';
 export * from './monitor.js';
 export * from './monitors.js';
+export * from './report.js';
 export * from './sqlite-drift-store.js';
 export * from './sqlite-feature-source.js';
