@@ -8,6 +8,7 @@ import { RpcStatus } from './otlp/proto.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes, mediaType, PROTOBUF_TYPE } from './routes/ingest.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { modelRoutes } from './routes/models.js';
 import { queryRoutes } from './routes/query.js';
 import { summaryRoutes } from './routes/summary.js';
 import { hasReadSide, type SpanStore } from './store/store.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
    * store size and the ingest queue depth wired in).
    */
   metrics?: CollectorMetrics;
+  /** The clock of time-relative answers (the inventory's last 24 h / 30 d); default `Date.now`. */
+  now?: () => number;
   /** Where unexpected errors are reported (default `console.error`). */
   logError?: (error: unknown) => void;
 }
@@ -77,8 +80,9 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.route('/', queryRoutes({ store: deps.store, projectId }));
   // Routes over rollups need an engine with the read side (SQLite today).
-  if (hasReadSide(deps.store)) {
-    app.route('/', summaryRoutes({ store: deps.store, projectId }));
+  if (hasReadSide(store)) {
+    app.route('/', summaryRoutes({ store, projectId }));
+    app.route('/', modelRoutes({ store, projectId, now: deps.now ?? Date.now }));
   }
 
   app.notFound((c) =>
