@@ -147,6 +147,19 @@ describe('QuantileSketch', () => {
     expect(Array.from(back.toBytes())).toEqual(Array.from(bytes));
   });
 
+  it('merges busy sketches (dense encoding) from bytes exactly like merge()', () => {
+    const busy = sketchOf(DATASETS.lognormal!());
+    const other = sketchOf(DATASETS.bimodal!());
+    const bytes = busy.toBytes();
+    // Dense: about one byte or two per bucket, no index deltas.
+    expect(bytes.length).toBeLessThan(60 + 3 * busy.bucketCount);
+    const viaBytes = other.clone().mergeBytes(bytes);
+    const viaMerge = other.clone().merge(busy);
+    expect(Array.from(viaBytes.toBytes())).toEqual(Array.from(viaMerge.toBytes()));
+    const truncated = bytes.slice(0, bytes.length - 3);
+    expect(() => QuantileSketch.fromBytes(truncated)).toThrow(RangeError);
+  });
+
   it('serialises small sketches compactly', () => {
     const r = rng(9);
     const s = new QuantileSketch();
@@ -290,6 +303,29 @@ describe('QuantileSketch', () => {
           );
         }),
         { numRuns: 200 },
+      );
+    });
+
+    it('corrupt bytes are refused with a RangeError or read as some valid sketch', () => {
+      fc.assert(
+        fc.property(
+          values,
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+            minLength: 1,
+            maxLength: 4,
+          }),
+          (xs, flips) => {
+            const bytes = sketchOf(xs).toBytes();
+            for (const [at, value] of flips) bytes[at % bytes.length] = value;
+            try {
+              const back = QuantileSketch.fromBytes(bytes);
+              return back.count >= 0 && back.bucketCount <= back.maxBuckets;
+            } catch (error) {
+              return error instanceof RangeError;
+            }
+          },
+        ),
+        { numRuns: 500 },
       );
     });
 

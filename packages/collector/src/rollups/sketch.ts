@@ -28,6 +28,8 @@
 
 /** Default relative accuracy α: quantiles are within 1% of the exact value. */
 export const DEFAULT_RELATIVE_ACCURACY = 0.01;
+/** Upper limit of `maxBuckets`, so that no (corrupt) serialised sketch can demand a huge array. */
+export const MAX_MAX_BUCKETS = 65_536;
 /** Default bound on the number of consecutive buckets kept (see the collapse rule). */
 export const DEFAULT_MAX_BUCKETS = 2048;
 
@@ -39,6 +41,9 @@ const ACCURACY_SAFETY_FACTOR = 1 - 1e-7;
 /** Serialisation format version (first byte of `toBytes()`). */
 const FORMAT_VERSION = 1;
 const INITIAL_CAPACITY = 64;
+/** Bucket layouts of the serialised form: (index delta, count) pairs, or every count in range. */
+const LAYOUT_SPARSE = 0;
+const LAYOUT_DENSE = 1;
 /**
  * Positive values below this are counted as zeros: near the subnormal range `log`/`exp`
  * lose the precision the guarantee needs. Their absolute error is below 1e-300.
@@ -49,7 +54,7 @@ export const MIN_INDEXABLE_VALUE = 1e-300;
 export interface QuantileSketchOptions {
   /** Relative accuracy α, in (0, 1). Defaults to {@link DEFAULT_RELATIVE_ACCURACY}. */
   relativeAccuracy?: number;
-  /** Maximum number of consecutive buckets kept, at least 16. Defaults to {@link DEFAULT_MAX_BUCKETS}. */
+  /** Maximum number of consecutive buckets kept, 16 to {@link MAX_MAX_BUCKETS}. Defaults to {@link DEFAULT_MAX_BUCKETS}. */
   maxBuckets?: number;
 }
 
@@ -108,7 +113,7 @@ export class QuantileSketch {
   private collapsedValue = false;
 
   /**
-   * @throws {RangeError} when `relativeAccuracy` is not in (0, 1) or `maxBuckets` < 16.
+   * @throws {RangeError} when `relativeAccuracy` is not in (0, 1) or `maxBuckets` is out of range.
    */
   constructor(options: QuantileSketchOptions = {}) {
     const alpha = options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
@@ -116,8 +121,10 @@ export class QuantileSketch {
     if (!(alpha > 0 && alpha < 1)) {
       throw new RangeError(`relativeAccuracy must be in (0, 1), got ${alpha}`);
     }
-    if (!Number.isInteger(maxBuckets) || maxBuckets < 16) {
-      throw new RangeError(`maxBuckets must be an integer >= 16, got ${maxBuckets}`);
+    if (!Number.isInteger(maxBuckets) || maxBuckets < 16 || maxBuckets > MAX_MAX_BUCKETS) {
+      throw new RangeError(
+        `maxBuckets must be an integer in [16, ${MAX_MAX_BUCKETS}], got ${maxBuckets}`,
+      );
     }
     this.relativeAccuracy = alpha;
     this.maxBuckets = maxBuckets;
@@ -210,9 +217,18 @@ export class QuantileSketch {
     if (other.hi >= other.lo) {
       // Widen once to the union range (collapsing if needed), then add counts.
       this.ensureRange(other.lo, other.hi);
-      for (let i = other.lo; i <= other.hi; i++) {
-        const c = other.counts[i - other.base]!;
-        if (c > 0) this.counts[Math.max(i, this.lo) - this.base]! += c;
+      const counts = this.counts;
+      const from = other.counts;
+      if (other.lo >= this.lo) {
+        const shift = other.base - this.base;
+        for (let i = other.lo - other.base, end = other.hi - other.base; i <= end; i++) {
+          counts[i + shift]! += from[i]!;
+        }
+      } else {
+        // This sketch collapsed below other's range: fold the low buckets.
+        for (let i = other.lo; i <= other.hi; i++) {
+          counts[Math.max(i, this.lo) - this.base]! += from[i - other.base]!;
+        }
       }
     }
     if (other.collapsedValue) this.collapsedValue = true;
@@ -341,24 +357,30 @@ export class QuantileSketch {
     for (let i = this.lo; i <= this.hi; i++) if (this.counts[i - this.base]! > 0) nonEmpty++;
     w.varint(nonEmpty);
     if (nonEmpty > 0) {
-      // The highest index up front lets a reader size its array once.
+      let first = this.lo;
+      while (this.counts[first - this.base] === 0) first++;
       let last = this.hi;
       while (this.counts[last - this.base] === 0) last--;
+      // Dense when empty buckets are rarer than index deltas would be: busy rows (an hour
+      // of a popular model) fill almost every bucket of their range.
+      const empties = last - first + 1 - nonEmpty;
+      const dense = empties < nonEmpty - 1;
+      w.byte(dense ? LAYOUT_DENSE : LAYOUT_SPARSE);
+      // Both ends up front let a reader size its array once.
+      w.varint(zigzag(first));
       w.varint(zigzag(last));
-    }
-    let previous = 0;
-    let first = true;
-    for (let index = this.lo; index <= this.hi; index++) {
-      const c = this.counts[index - this.base]!;
-      if (c === 0) continue;
-      if (first) {
-        w.varint(zigzag(index));
-        first = false;
+      if (dense) {
+        for (let index = first; index <= last; index++) w.varint(this.counts[index - this.base]!);
       } else {
-        w.varint(index - previous);
+        let previous = first;
+        for (let index = first; index <= last; index++) {
+          const c = this.counts[index - this.base]!;
+          if (c === 0) continue;
+          if (index !== first) w.varint(index - previous);
+          w.varint(c);
+          previous = index;
+        }
       }
-      w.varint(c);
-      previous = index;
     }
     return w.finish();
   }
@@ -401,42 +423,60 @@ export class QuantileSketch {
   /** Adds the statistics and buckets of a serialised sketch (header already read). */
   private addSerialized(r: ByteReader, header: SerializedHeader): void {
     let bucketTotal = 0;
-    let index = 0;
-    if (header.nonEmpty > 0) {
-      const last = unzigzag(r.varint());
-      const firstIndex = unzigzag(r.varint());
-      if (last < firstIndex) throw new RangeError('invalid quantile sketch: bad bucket range');
-      this.ensureRange(firstIndex, last);
-      index = firstIndex;
-    }
-    // The hot loop of every summary: varints decoded inline, counts added in place.
-    const buf = r.buf;
     let pos = r.pos;
-    const counts = this.counts;
-    const base = this.base;
-    const lowest = this.lo;
-    for (let k = 0; k < header.nonEmpty; k++) {
-      if (k > 0) {
+    if (header.nonEmpty > 0) {
+      const layout = r.byte();
+      const first = unzigzag(r.varint());
+      const last = unzigzag(r.varint());
+      if (last < first || (layout !== LAYOUT_DENSE && layout !== LAYOUT_SPARSE)) {
+        throw new RangeError('invalid quantile sketch: bad bucket range');
+      }
+      if (layout === LAYOUT_DENSE && last - first + 1 > 2 * header.nonEmpty + 1) {
+        throw new RangeError('invalid quantile sketch: bad bucket range');
+      }
+      this.ensureRange(first, last);
+      // The hot loop of every summary: varints decoded inline, counts added in place.
+      const buf = r.buf;
+      pos = r.pos;
+      const counts = this.counts;
+      const base = this.base;
+      const lowest = this.lo;
+      let index = first;
+      let seen = 0;
+      const steps = layout === LAYOUT_DENSE ? last - first + 1 : header.nonEmpty;
+      for (let k = 0; k < steps; k++) {
+        if (layout === LAYOUT_SPARSE && k > 0) {
+          let b = buf[pos++]!;
+          let delta = b & 0x7f;
+          for (let scale = 0x80; b >= 0x80; scale *= 0x80) {
+            b = buf[pos++]!;
+            delta += (b & 0x7f) * scale;
+          }
+          index += delta;
+        } else if (k > 0) {
+          index++;
+        }
         let b = buf[pos++]!;
-        let delta = b & 0x7f;
+        let c = b & 0x7f;
         for (let scale = 0x80; b >= 0x80; scale *= 0x80) {
           b = buf[pos++]!;
-          delta += (b & 0x7f) * scale;
+          c += (b & 0x7f) * scale;
         }
-        index += delta;
-      }
-      let b = buf[pos++]!;
-      let c = b & 0x7f;
-      for (let scale = 0x80; b >= 0x80; scale *= 0x80) {
-        b = buf[pos++]!;
-        c += (b & 0x7f) * scale;
+        if (c === 0) {
+          if (layout === LAYOUT_SPARSE)
+            throw new RangeError('invalid quantile sketch: empty bucket');
+          continue;
+        }
+        if (index > last) throw new RangeError('invalid quantile sketch: bad bucket range');
+        // Below the kept range only after a collapse: fold into the lowest kept bucket.
+        counts[(index < lowest ? lowest : index) - base]! += c;
+        bucketTotal += c;
+        seen++;
       }
       if (pos > buf.length) throw new RangeError('invalid quantile sketch: truncated');
-      if (c <= 0) throw new RangeError('invalid quantile sketch: empty bucket');
-      if (index > this.hi) throw new RangeError('invalid quantile sketch: bad bucket range');
-      // Below the kept range only after a collapse: fold into the lowest kept bucket.
-      counts[(index < lowest ? lowest : index) - base]! += c;
-      bucketTotal += c;
+      if (seen !== header.nonEmpty || index !== last) {
+        throw new RangeError('invalid quantile sketch: bad bucket range');
+      }
     }
     r.pos = pos;
     if (!r.done()) throw new RangeError('invalid quantile sketch: trailing bytes');
