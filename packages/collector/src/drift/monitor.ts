@@ -64,7 +64,14 @@ const monitorShape = {
   enabled: z.boolean().default(true),
   projectId: z.string().min(1).max(256),
   /** `latency`, `confidence`, `model`, `number:<attribute>`, ... (see `features.ts`). */
-  feature: z.string().min(1).max(300),
+  feature: z
+    .string()
+    .min(1)
+    .max(300)
+    .superRefine((name, ctx) => {
+      const f = parseFeature(name);
+      if (isFeatureError(f)) ctx.addIssue({ code: 'custom', message: f.error });
+    }),
   filters: featureFiltersSchema.default({}),
   referenceWindow: referenceWindowSchema,
   /** The rolling current window: the last `windowSec` before the run (whole minutes). */
@@ -104,10 +111,7 @@ function checkMonitor(
   ctx: z.RefinementCtx,
 ): void {
   const feature = parseFeature(m.feature);
-  if (isFeatureError(feature)) {
-    ctx.addIssue({ code: 'custom', path: ['feature'], message: feature.error });
-    return;
-  }
+  if (isFeatureError(feature)) return; // reported on the field
   if (feature.kind === 'categorical' && (m.method === 'ks' || m.method === 'wasserstein')) {
     ctx.addIssue({
       code: 'custom',
