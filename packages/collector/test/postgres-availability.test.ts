@@ -59,7 +59,7 @@ describe('PostgreSQL store availability', () => {
     const { store } = t;
 
     const before = makeRecord();
-    expect(await store.insertCalls('p1', [before])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await store.insertCalls('p1', [before])).toMatchObject({ inserted: 1, duplicates: 0 });
 
     await proxy.stop();
     const during = makeRecord();
@@ -79,7 +79,7 @@ describe('PostgreSQL store availability', () => {
 
     await proxy.start(); // same port: the database is back
     await expect(store.ping()).resolves.toBeUndefined();
-    expect(await store.insertCalls('p1', [during])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await store.insertCalls('p1', [during])).toMatchObject({ inserted: 1, duplicates: 0 });
     const names = (await store.listCalls('p1', { limit: 10 })).data.map((r) => r.spanId).sort();
     expect(names).toEqual([before.spanId, during.spanId].sort());
   });
@@ -106,7 +106,7 @@ describe('PostgreSQL store availability', () => {
     expect(pingError).toBeInstanceOf(PostgresUnavailableError);
 
     proxy.blackHoled = false;
-    expect(await t.store.insertCalls('p1', [during])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await t.store.insertCalls('p1', [during])).toMatchObject({ inserted: 1, duplicates: 0 });
     expect((await t.store.listCalls('p1', { limit: 5 })).data.map((r) => r.spanId).sort()).toEqual(
       [before.spanId, during.spanId].sort(),
     );
@@ -172,7 +172,10 @@ describe('PostgreSQL store availability', () => {
     } finally {
       held.release();
     }
-    expect(await t.store.insertCalls('p1', [makeRecord()])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await t.store.insertCalls('p1', [makeRecord()])).toMatchObject({
+      inserted: 1,
+      duplicates: 0,
+    });
   });
 
   it('rejects as overloaded when a statement exceeds the statement timeout', async () => {

@@ -3,10 +3,18 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
 import {
+  ROLLUP_BUCKETS_SEC,
+  RollupBatch,
+  type StoredRollupRow,
+  toStoredRollupRow,
+} from '../src/rollups/rollup.js';
+import { QuantileSketch } from '../src/rollups/sketch.js';
+import {
   openPostgresStore,
   type PostgresSpanStore,
   type PostgresStoreOptions,
 } from '../src/store/postgres/index.js';
+import type { SpanCursor } from '../src/store/store.js';
 
 /** The local test database (trust auth); CI runs the same. */
 export const TEST_DATABASE_URL =
@@ -106,4 +114,88 @@ export class TcpProxy {
     u.host = `127.0.0.1:${this.port}`;
     return u.toString();
   }
+}
+
+/** One rollup row reduced to what must match exactly (floating sums to 9 significant digits). */
+export interface ComparableRollup {
+  key: string;
+  calls: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  costUsd: string;
+  confidenceSum: string;
+  confidenceCount: number;
+  latencyCount: number;
+  latencyMin: number;
+  latencyMax: number;
+  latencyP50: number;
+  ttftCount: number;
+}
+
+/** Stored rollup rows in a comparable, sorted form. */
+export function comparableRollups(rows: readonly StoredRollupRow[]): ComparableRollup[] {
+  return rows
+    .map((r) => {
+      const latency = QuantileSketch.fromBytes(r.latencySketch);
+      const ttft = QuantileSketch.fromBytes(r.ttftSketch);
+      return {
+        key: [
+          r.projectId,
+          r.bucketSec,
+          r.bucketStartMs,
+          r.service,
+          r.provider,
+          r.model,
+          r.operation,
+        ].join('|'),
+        calls: r.calls,
+        errors: r.errors,
+        inputTokens: r.inputTokens,
+        outputTokens: r.outputTokens,
+        cachedInputTokens: r.cachedInputTokens,
+        costUsd: r.costUsd.toPrecision(9),
+        confidenceSum: r.confidenceSum.toPrecision(9),
+        confidenceCount: r.confidenceCount,
+        latencyCount: latency.count,
+        latencyMin: latency.min,
+        latencyMax: latency.max,
+        latencyP50: latency.quantile(0.5),
+        ttftCount: ttft.count,
+      };
+    })
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Every stored call of a project, rolled up from scratch: the exact recount to compare rollups with. */
+export async function recountRollups(
+  store: PostgresSpanStore,
+  projectId: string,
+): Promise<ComparableRollup[]> {
+  const batch = new RollupBatch();
+  let after: SpanCursor | undefined;
+  for (;;) {
+    const page = await store.listCalls(projectId, {
+      limit: 500,
+      ...(after === undefined ? {} : { after }),
+    });
+    for (const r of page.data) batch.add(r);
+    if (page.next === null) break;
+    after = page.next;
+  }
+  return comparableRollups([...batch.rows()].map(toStoredRollupRow));
+}
+
+/** The rollups a store holds for a project, every tier, all time. */
+export async function storedRollups(
+  store: PostgresSpanStore,
+  projectId: string,
+): Promise<ComparableRollup[]> {
+  const ranges = ROLLUP_BUCKETS_SEC.map((bucketSec) => ({
+    bucketSec,
+    fromMs: 0,
+    toMs: Number.MAX_SAFE_INTEGER,
+  }));
+  return comparableRollups(await store.readRollups(projectId, ranges));
 }

@@ -34,7 +34,7 @@ describe('PostgreSQL migrations', () => {
     expect(rows).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     // Every replica works on the one schema.
     const r = makeRecord();
-    expect(await replicas[0]!.insertCalls('p1', [r])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await replicas[0]!.insertCalls('p1', [r])).toMatchObject({ inserted: 1, duplicates: 0 });
     expect(await replicas[5]!.getTrace('p1', r.traceId)).toEqual([r]);
   });
 

@@ -61,7 +61,10 @@ describe('PostgreSQL calls partitions', () => {
 
     now = TODAY + 3 * DAY_MS;
     const sameDay = makeRecord({ startNs: at(3, 5n) });
-    expect(await store.insertCalls('p1', [sameDay, early])).toEqual({ inserted: 1, duplicates: 1 });
+    expect(await store.insertCalls('p1', [sameDay, early])).toMatchObject({
+      inserted: 1,
+      duplicates: 1,
+    });
     const where = await placement(schema);
     expect(where.get(early.spanId)).toBe('calls_p20260618');
     expect(where.get(sameDay.spanId)).toBe('calls_p20260618');
@@ -100,7 +103,7 @@ describe('PostgreSQL calls partitions', () => {
     const { rows } = await adminQuery<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".calls`);
     expect(rows[0]!.n).toBe('2');
     // Inserting into a dropped day again recreates its partition.
-    expect(await store.insertCalls('p1', [makeRecord({ startNs: at(-5) })])).toEqual({
+    expect(await store.insertCalls('p1', [makeRecord({ startNs: at(-5) })])).toMatchObject({
       inserted: 1,
       duplicates: 0,
     });

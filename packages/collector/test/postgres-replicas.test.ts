@@ -5,12 +5,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../src/errors.js';
-import { createApp } from '../src/server.js';
+import { createApp, DEFAULT_PROJECT_ID } from '../src/server.js';
+import { openPostgresStore } from '../src/store/postgres/index.js';
 import { otlpJson } from './helpers.js';
 import {
   adminQuery,
   dropSchema,
   openTestStore,
+  recountRollups,
+  storedRollups,
   TcpProxy,
   TEST_DATABASE_URL,
   uniqueSchema,
@@ -163,6 +166,23 @@ describe('several collectors on one PostgreSQL', () => {
     );
     expect(counts).toEqual(replicas.map(() => 200));
     for (const r of replicas) expect(r.stderr()).not.toContain('unexpected');
+
+    // Rollups written by three replicas, across kills, equal an exact recount of the calls.
+    const check = await openPostgresStore({
+      connectionString: TEST_DATABASE_URL,
+      schema,
+      poolSize: 2,
+    });
+    try {
+      const rollups = await storedRollups(check, DEFAULT_PROJECT_ID);
+      expect(rollups).toEqual(await recountRollups(check, DEFAULT_PROJECT_ID));
+      const minuteCalls = rollups
+        .filter((r) => r.key.includes('|60|'))
+        .reduce((n, r) => n + r.calls, 0);
+      expect(minuteCalls).toBe(rows.length);
+    } finally {
+      await check.close();
+    }
   });
 });
 

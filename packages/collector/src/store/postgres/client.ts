@@ -24,8 +24,10 @@ export async function withClient<T>(
     failure = error instanceof Error ? error : new Error(String(error));
     throw error;
   } finally {
-    client.removeListener('error', onError);
-    client.release(lost ?? failure);
+    const broken = lost ?? failure;
+    // A broken connection may still emit errors while it is torn down: keep listening.
+    if (broken === undefined) client.removeListener('error', onError);
+    client.release(broken);
   }
 }
 
