@@ -1,3 +1,5 @@
+import { sortedCopy } from './sort.js';
+
 /**
  * Extremes of the ECDF difference F_a(x) - F_b(x) over the pooled values, the core of the KS
  * statistic. Differences are tracked exactly as the integer i n2 - j n1 (i, j: values <= x in
@@ -74,18 +76,21 @@ export function ecdfExtremesSorted(a: Float64Array, b: Float64Array): EcdfExtrem
 const MAX_BUCKETS = 2 ** 18;
 
 /**
- * Extremes of two unsorted windows without sorting them. Values are bucketed by
+ * Extremes of two unsorted windows, mostly without sorting them. Values are bucketed by
  * floor((x - min) * scale) over the pooled range: monotone in x (so buckets are ordered value
  * ranges and equal values, -0 and 0 included, share one). Bucket ends are exact evaluation
  * points. Inside a bucket the difference can rise by at most its count in `a` and fall by at
  * most its count in `b`, so only buckets whose bound reaches the best end value are sorted and
- * walked. O(n) passes plus sorts of a few small buckets; the worst case (most values in one
- * bucket, e.g. extreme outliers stretching the range) degrades to sorting those values.
+ * walked. O(n) passes plus sorts of a few small buckets. When the grid does not suit the data
+ * (heavy tails: a few outliers stretch the range and the bulk shares a few buckets, seen on a
+ * strided sample or in the flagged counts) both windows are radix-sorted and merged instead.
  */
 export function ecdfExtremesBucketed(
   a: Float64Array,
   b: Float64Array,
   range: { min: number; max: number },
+  /** false: never fall back to sorting whole windows (tests exercise the bucket logic with it) */
+  fallback = true,
 ): EcdfExtremes {
   const n1 = a.length;
   const n2 = b.length;
@@ -95,6 +100,9 @@ export function ecdfExtremesBucketed(
   // an empty or overflowing range puts everything in one bucket (then it is a plain sort)
   const nb = usable ? Math.max(1, Math.min(MAX_BUCKETS, (n1 + n2) >>> 2)) : 1;
   const scale = usable ? nb / width : 0;
+  if (fallback && concentrated(a, b, lo, scale, nb)) {
+    return ecdfExtremesSorted(sortedCopy(a, 'reference'), sortedCopy(b, 'current'));
+  }
   const ca = countBuckets(a, lo, scale, nb);
   const cb = countBuckets(b, lo, scale, nb);
 
@@ -139,14 +147,50 @@ export function ecdfExtremesBucketed(
     j += db;
   }
   if (startI.length === 0) return t.result();
+  // Heavy tails put most values in a few buckets of a linear grid: then sorting everything
+  // (radix) is cheaper than gathering and sorting those buckets.
+  if (fallback && offA[offA.length - 1]! + offB[offB.length - 1]! > (n1 + n2) / 4) {
+    return ecdfExtremesSorted(sortedCopy(a, 'reference'), sortedCopy(b, 'current'));
+  }
   const ga = gather(a, lo, scale, nb, flagged, offA);
   const gb = gather(b, lo, scale, nb, flagged, offB);
   for (let q = 0; q < startI.length; q++) {
-    const sa = ga.subarray(offA[q]!, offA[q + 1]!).sort();
-    const sb = gb.subarray(offB[q]!, offB[q + 1]!).sort();
+    // big buckets (heavy tails stretch the range) go through the radix sort
+    const sa = sortSegment(ga.subarray(offA[q]!, offA[q + 1]!));
+    const sb = sortSegment(gb.subarray(offB[q]!, offB[q + 1]!));
     walk(sa, sb, t, startI[q]!, startJ[q]!);
   }
   return t.result();
+}
+
+// A strided sample of this many values decides whether the linear grid suits the data.
+const SAMPLE = 2048;
+
+/**
+ * True when a strided sample of both windows piles into few buckets (heavy tails: a few
+ * outliers stretch the range and the bulk shares a handful of buckets). Spread data puts a
+ * sample of 2,048 values into almost as many distinct buckets.
+ */
+function concentrated(
+  a: Float64Array,
+  b: Float64Array,
+  lo: number,
+  scale: number,
+  nb: number,
+): boolean {
+  if (nb === 1) return true;
+  const seen = new Set<number>();
+  const last = nb - 1;
+  for (const x of [a, b]) {
+    const stride = Math.max(1, Math.floor(x.length / (SAMPLE / 2)));
+    for (let i = 0; i < x.length; i += stride) seen.add(bucketOf(x[i]!, lo, scale, last));
+  }
+  const sampled = Math.min(a.length, SAMPLE / 2) + Math.min(b.length, SAMPLE / 2);
+  return seen.size < sampled / 2;
+}
+
+function sortSegment(x: Float64Array): Float64Array {
+  return x.length === 0 ? x : sortedCopy(x, 'reference');
 }
 
 function bucketOf(x: number, lo: number, scale: number, last: number): number {
