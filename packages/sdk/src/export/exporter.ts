@@ -2,8 +2,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { context } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
-import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { encodeTraceRequest } from './otlp-json.js';
 import {
   type AttemptResult,
   parseRetryAfter,
@@ -51,7 +51,7 @@ export class OtlpHttpJsonExporter implements SpanExporter {
     }
     let body: Uint8Array;
     try {
-      body = JsonTraceSerializer.serializeRequest(spans) ?? new Uint8Array();
+      body = Buffer.from(encodeTraceRequest(spans), 'utf8');
     } catch (error) {
       resultCallback({
         code: ExportResultCode.FAILED,

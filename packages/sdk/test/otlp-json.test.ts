@@ -1,0 +1,60 @@
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { encodeTraceRequest, hrTimeToNanos } from '../src/export/otlp-json.js';
+
+/** Drops fields holding the proto3 default value, which encoders may omit. */
+function normalise(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalise);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined || v === 0 || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+      out[k] = normalise(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+describe('encodeTraceRequest', () => {
+  it('produces what the OpenTelemetry JSON serializer produces', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'svc', 'service.instance.id': 'i-1' }),
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const tracer = provider.getTracer('scope-a', '1.2.3');
+    const parent = tracer.startSpan('parent', { kind: SpanKind.SERVER });
+    const child = tracer.startSpan(
+      'chat gpt-4o "quoted" \u2028',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { s: 'x\ny', i: 42, d: 0.25, b: true, arr: ['a', 'b'], nums: [1, 2.5] },
+      },
+      trace.setSpan(context.active(), parent),
+    );
+    child.addEvent('exception', { 'exception.message': 'boom' });
+    child.setStatus({ code: SpanStatusCode.ERROR, message: 'failed' });
+    child.end();
+    parent.end();
+    provider.getTracer('scope-b').startSpan('other scope').end();
+    const spans = exporter.getFinishedSpans();
+    const ours = JSON.parse(encodeTraceRequest(spans));
+    const reference = JSON.parse(
+      new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)),
+    );
+    expect(normalise(ours)).toEqual(normalise(reference));
+  });
+
+  it('writes nanosecond timestamps exactly', () => {
+    expect(hrTimeToNanos([1_700_000_000, 5])).toBe('1700000000000000005');
+    expect(hrTimeToNanos([0, 123])).toBe('123');
+  });
+});
