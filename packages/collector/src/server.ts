@@ -5,6 +5,7 @@ import { matchedRoutes, routePath } from 'hono/route';
 import { CollectorError, PayloadTooLargeError, StoreUnavailableError } from './errors.js';
 import { type CollectorMetrics, createMetrics } from './metrics/metrics.js';
 import { RpcStatus } from './otlp/proto.js';
+import { exportRoutes } from './routes/export.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes, mediaType, PROTOBUF_TYPE } from './routes/ingest.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
   app.route('/', queryRoutes({ store: deps.store, projectId }));
+  app.route('/', exportRoutes({ store, projectId, logError }));
   // Routes over rollups need an engine with the read side (SQLite today).
   if (hasReadSide(store)) {
     app.route('/', summaryRoutes({ store, projectId }));
