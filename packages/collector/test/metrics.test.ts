@@ -1,4 +1,6 @@
+import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
+import { httpMetricsMiddleware, metricsHandler, UNMATCHED_ROUTE } from '../src/metrics/http.js';
 import { OTHER_LABEL_VALUE, UNKNOWN_LABEL_VALUE } from '../src/metrics/labels.js';
 import {
   createMetrics,
@@ -421,5 +423,39 @@ describe('createMetrics', () => {
     expect(fa.get('process_cpu_user_seconds_total')?.type).toBe('counter');
     expect(fb.has('process_cpu_user_seconds_total')).toBe(false);
     expect(a.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+});
+
+describe('httpMetricsMiddleware and metricsHandler', () => {
+  it('count requests by route pattern, method and final status, and serve /metrics', async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    const app = new Hono();
+    app.use('*', httpMetricsMiddleware(metrics));
+    app.get('/api/spans/:id', (c) => c.json({ id: c.req.param('id') }));
+    app.post('/v1/traces', (c) => c.body(null, 200));
+    app.get('/boom', () => {
+      throw new Error('kaput');
+    });
+    app.onError((_error, c) => c.json({ error: 'internal' }, 500));
+    app.get('/metrics', metricsHandler(metrics));
+
+    expect((await app.request('/api/spans/abc')).status).toBe(200);
+    expect((await app.request('/api/spans/def')).status).toBe(200);
+    expect((await app.request('/v1/traces', { method: 'POST' })).status).toBe(200);
+    expect((await app.request('/boom')).status).toBe(500);
+    expect((await app.request('/wp-login.php')).status).toBe(404);
+    expect((await app.request('/.env')).status).toBe(404);
+
+    const response = await app.request('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const f = parsePrometheusText(await response.text());
+    const requests = METRIC_NAMES.httpRequests;
+    expect(sample(f, requests, { route: '/api/spans/:id', method: 'GET', status: '200' })).toBe(2);
+    expect(sample(f, requests, { route: '/v1/traces', method: 'POST', status: '200' })).toBe(1);
+    expect(sample(f, requests, { route: '/boom', method: 'GET', status: '500' })).toBe(1);
+    expect(sample(f, requests, { route: UNMATCHED_ROUTE, method: 'GET', status: '404' })).toBe(2);
+    // Raw paths never become label values.
+    expect(labelValues(f, requests, 'route').has('/api/spans/abc')).toBe(false);
   });
 });

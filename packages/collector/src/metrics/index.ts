@@ -1,3 +1,4 @@
+export { httpMetricsMiddleware, metricsHandler, UNMATCHED_ROUTE } from './http.js';
 export {
   LabelLimiter,
   MAX_LABEL_VALUE_LENGTH,
