@@ -184,7 +184,7 @@ describe('dashboard in headless Chromium', () => {
     await page.close();
   });
 
-  it('models, alerts and drift pages say honestly what is not available yet', async () => {
+  it('models, alerts and drift pages load and show their data or say what is missing', async () => {
     for (const [path, title] of [
       ['/models', 'Models'],
       ['/alerts', 'Alerts'],
@@ -198,6 +198,100 @@ describe('dashboard in headless Chromium', () => {
       expectClean(watch);
       await page.close();
     }
+  });
+
+  it("a model's owner is edited in place and persists", async () => {
+    const models = (await (await fetch(`${stack.url}/api/models`)).json()) as {
+      data?: { id: string }[];
+    };
+    // The inventory is the collector's (issue 6); it lists every model the seed used.
+    expect(models.data?.map((m) => m.id)).toEqual(
+      expect.arrayContaining(['gpt-4o', 'gpt-4o-mini']),
+    );
+    const { page, watch } = await watchedPage(stack);
+    await page.goto(`${stack.url}/models`);
+    const row = page.locator('tr[data-model-id="gpt-4o-mini"]');
+    await row.waitFor();
+    expect(await row.locator('.owner').textContent()).toBe('unowned');
+    await row.getByRole('button', { name: 'Edit gpt-4o-mini' }).click();
+    const form = page.getByRole('form', { name: 'Edit gpt-4o-mini' });
+    await form.getByLabel('Owner').fill('search-team');
+    await form.getByLabel('Purpose').fill('answers support questions');
+    await form.getByLabel('Last review').fill('2026-11-01');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => row.locator('.owner').textContent()).toBe('search-team');
+
+    await page.reload();
+    await page.locator('tr[data-model-id="gpt-4o-mini"] .owner').waitFor();
+    expect(await page.locator('tr[data-model-id="gpt-4o-mini"] .owner').textContent()).toBe(
+      'search-team',
+    );
+    const after = (await (await fetch(`${stack.url}/api/models`)).json()) as {
+      data: {
+        id: string;
+        owner: string | null;
+        purpose: string | null;
+        reviewedAt: string | null;
+      }[];
+    };
+    const mini = after.data.find((m) => m.id === 'gpt-4o-mini');
+    expect(mini?.owner).toBe('search-team');
+    expect(mini?.purpose).toBe('answers support questions');
+    expect(mini?.reviewedAt?.slice(0, 10)).toBe('2026-11-01');
+    expect(after.data.find((m) => m.id === 'gpt-4o')?.owner).toBeNull();
+    await screenshot(page, 'models');
+    expectClean(watch);
+    await page.close();
+  });
+
+  it('an alert rule created in the UI appears in the API, or the page says the API is missing', async () => {
+    const probe = await fetch(`${stack.url}/api/alerts/rules`);
+    const { page, watch } = await watchedPage(stack);
+    await page.goto(`${stack.url}/alerts`);
+    if (probe.status === 404) {
+      // The collector's createApp does not mount the alerts API (issue 7) yet.
+      await page.locator('.not-available').waitFor();
+      expect(await page.locator('.not-available').textContent()).toContain('/api/alerts/rules');
+    } else {
+      expect(probe.status).toBe(200);
+      const form = page.getByRole('form', { name: 'New alert rule' });
+      await form.getByLabel('Name').fill('p95 too slow');
+      await form.getByLabel('Metric').selectOption('latency_p95');
+      await form.getByLabel('Comparator').selectOption('>');
+      await form.getByLabel('Threshold').fill('2000');
+      await form.getByLabel('Window (minutes)').fill('10');
+      await form.getByRole('button', { name: 'Create rule' }).click();
+      const row = page.locator('table.alert-rules tr', { hasText: 'p95 too slow' });
+      await row.waitFor();
+      type Rules = {
+        data: {
+          id: string;
+          name?: string;
+          threshold: number;
+          windowSec: number;
+          enabled: boolean;
+        }[];
+      };
+      const rules = async () =>
+        ((await (await fetch(`${stack.url}/api/alerts/rules`)).json()) as Rules).data;
+      const created = (await rules()).find((r) => r.name === 'p95 too slow');
+      expect(created).toMatchObject({
+        metric: 'latency_p95',
+        threshold: 2000,
+        windowSec: 600,
+        enabled: true,
+      });
+      await row.getByRole('button', { name: 'Mute' }).click();
+      await expect
+        .poll(async () => (await rules()).find((r) => r.id === created?.id)?.enabled)
+        .toBe(false);
+      await row.getByRole('button', { name: 'Delete' }).click();
+      await row.getByRole('button', { name: 'Really delete' }).click();
+      await expect.poll(async () => (await rules()).some((r) => r.id === created?.id)).toBe(false);
+    }
+    await screenshot(page, 'alerts');
+    expectClean(watch);
+    await page.close();
   });
 
   it('XSS corpus in prompts, outputs, names and attributes stays text in every view', async () => {

@@ -62,6 +62,7 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly issues: ApiIssue[] = [],
   ) {
     super(message);
   }
@@ -90,24 +91,56 @@ export function onAuthRequired(listener: () => void): () => void {
   };
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+/** An error answer's field problems (`{ issues: [{ path, message }] }`). */
+export interface ApiIssue {
+  path: string;
+  message: string;
+}
+
+async function request<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  options: { body?: unknown; signal?: AbortSignal | undefined } = {},
+): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   // A collector on loopback without keys opens directly; one with keys answers 401 first.
   const key = getApiKey();
   if (key !== null) headers.authorization = `Bearer ${key}`;
-  const res = await fetch(path, { headers, signal: signal ?? null });
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: options.body === undefined ? null : JSON.stringify(options.body),
+    signal: options.signal ?? null,
+  });
   if (res.status === 401) for (const l of authListeners) l();
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
+    let issues: ApiIssue[] = [];
     try {
-      const body = (await res.json()) as { message?: unknown };
+      const body = (await res.json()) as { message?: unknown; issues?: unknown };
       if (typeof body.message === 'string') message = body.message;
+      if (Array.isArray(body.issues)) issues = body.issues as ApiIssue[];
     } catch {
       // Not JSON: keep the status line.
     }
-    throw new ApiError(res.status, message);
+    throw new ApiError(res.status, message, issues);
   }
+  if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
+}
+
+function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return request<T>('GET', path, { signal });
+}
+
+/** Sends a JSON body (`POST`/`PUT`) or a `DELETE`; errors carry the collector's field issues. */
+export function sendJson<T>(
+  method: 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  return request<T>(method, path, { body });
 }
 
 /** Filters of the calls table, as `GET /api/spans` takes them. */

@@ -2,7 +2,9 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { getApiKey, onAuthRequired, setApiKey } from './api.js';
 import { Empty } from './components.js';
+import { AlertsPage } from './pages/alerts.js';
 import { CallsPage } from './pages/calls.js';
+import { ModelsPage } from './pages/models.js';
 import { OverviewPage } from './pages/overview.js';
 import { PendingApiPage } from './pages/pending.js';
 import { TracePage } from './pages/trace.js';
@@ -147,24 +149,8 @@ function App() {
   if (loc.path === '/' || loc.path === '/overview') page = <OverviewPage loc={loc} nowMs={nowMs} />;
   else if (loc.path === '/calls') page = <CallsPage loc={loc} nowMs={nowMs} />;
   else if (trace) page = <TracePage traceId={(trace[1] as string).toLowerCase()} loc={loc} />;
-  else if (loc.path === '/models')
-    page = (
-      <PendingApiPage
-        title="Models"
-        api="/api/models"
-        purpose="The model inventory: owner, purpose, last review and failure plan of every model seen, with its latency, error and cost trend."
-        nowMs={nowMs}
-      />
-    );
-  else if (loc.path === '/alerts')
-    page = (
-      <PendingApiPage
-        title="Alerts"
-        api="/api/alerts/rules"
-        purpose="Alert rules, their current state, and the history of transitions with the value that caused each."
-        nowMs={nowMs}
-      />
-    );
+  else if (loc.path === '/models') page = <ModelsPage nowMs={nowMs} />;
+  else if (loc.path === '/alerts') page = <AlertsPage nowMs={nowMs} />;
   else if (loc.path === '/drift')
     page = (
       <PendingApiPage
