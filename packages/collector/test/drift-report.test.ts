@@ -190,7 +190,7 @@ describe('pilotlight drift report', () => {
       svgs.map((s) => {
         const box = s.getBoundingClientRect();
         const drawn = [...s.querySelectorAll('rect, polyline')].filter((e) => {
-          const b = (e as SVGGraphicsElement).getBBox();
+          const b = (e as unknown as { getBBox(): { width: number; height: number } }).getBBox();
           return b.width > 0 && b.height > 0;
         });
         return {
@@ -224,7 +224,12 @@ describe('pilotlight drift report', () => {
       await page
         .locator('.drift')
         .first()
-        .evaluate((e) => getComputedStyle(e).color),
+        .evaluate(
+          (e) =>
+            (
+              globalThis as unknown as { getComputedStyle(el: unknown): { color: string } }
+            ).getComputedStyle(e).color,
+        ),
     ).toBe('rgb(180, 35, 24)');
     // the sampling note is there
     expect(await page.locator('.note').first().textContent()).toContain(
