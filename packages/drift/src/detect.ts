@@ -54,6 +54,18 @@ export function detectDrift(
   options: DetectDriftOptions,
 ): DriftResult {
   const { kind } = options;
+  if (kind !== 'numeric' && kind !== 'categorical') {
+    throw new RangeError(`kind must be 'numeric' or 'categorical', got ${String(kind)}`);
+  }
+  const requested = options.method ?? 'auto';
+  if (requested !== 'auto' && !(requested in DEFAULT_THRESHOLDS)) {
+    throw new RangeError(
+      `unknown method '${String(requested)}': use 'auto', ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`,
+    );
+  }
+  if (options.threshold !== undefined && !Number.isFinite(options.threshold)) {
+    throw new RangeError(`threshold must be a finite number, got ${options.threshold}`);
+  }
   const nRef = reference.length;
   const nCur = current.length;
   let a: Float64Array | undefined;
@@ -65,7 +77,7 @@ export function detectDrift(
     checkCategorical(reference as CategoricalWindow, 'reference');
     checkCategorical(current as CategoricalWindow, 'current');
   }
-  const method = resolveMethod(options.method ?? 'auto', kind, nRef, a, b, reference, current);
+  const method = resolveMethod(requested, kind, nRef, a, b, reference, current);
   if (kind === 'categorical' && (method === 'ks' || method === 'wasserstein')) {
     throw new RangeError(`method '${method}' needs numeric windows, got kind 'categorical'`);
   }

@@ -38,6 +38,17 @@ describe('invalid input', () => {
     );
   });
 
+  it('refuses unknown methods and kinds and non-finite thresholds', () => {
+    const opts = (o: object) => o as Parameters<typeof detectDrift>[2];
+    expect(() => detectDrift([1], [2], opts({ kind: 'numeric', method: 'anderson' }))).toThrow(
+      /unknown method 'anderson'/,
+    );
+    expect(() => detectDrift([1], [2], opts({ kind: 'ordinal' }))).toThrow(/kind must be/);
+    expect(() => detectDrift([1], [2], { kind: 'numeric', threshold: Number.NaN })).toThrow(
+      /threshold/,
+    );
+  });
+
   it('refuses numeric-only tests on categorical windows', () => {
     expect(() => detectDrift(['a'], ['b'], { kind: 'categorical', method: 'ks' })).toThrow(
       RangeError,
