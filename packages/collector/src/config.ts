@@ -23,6 +23,10 @@ export interface CollectorConfig {
   dbPath: string;
   maxBodyBytes: number;
   sqliteSynchronous: SqliteSynchronous;
+  /** Days calls are kept (by span start); null keeps them forever. */
+  retentionDays: number | null;
+  /** Days rollup buckets are kept; null keeps them forever. At least `retentionDays`. */
+  rollupRetentionDays: number | null;
 }
 
 const integer = (min: number, max: number) =>
@@ -48,6 +52,8 @@ const envSchema = z.object({
     .toLowerCase()
     .pipe(z.enum(['full', 'normal']))
     .default('full'),
+  PILOTLIGHT_RETENTION_DAYS: integer(1, 36_500).optional(),
+  PILOTLIGHT_ROLLUP_RETENTION_DAYS: integer(1, 36_500).optional(),
 });
 
 /** Thrown by {@link parseConfig}; `message` names every bad variable and its value. */
@@ -76,7 +82,18 @@ export function parseConfig(env: Record<string, string | undefined>): CollectorC
     const value = env[key];
     if (value !== undefined && value !== '') input[key] = value;
   }
-  const result = envSchema.safeParse(input);
+  const result = envSchema
+    .refine(
+      (v) =>
+        v.PILOTLIGHT_ROLLUP_RETENTION_DAYS === undefined ||
+        v.PILOTLIGHT_RETENTION_DAYS === undefined ||
+        v.PILOTLIGHT_ROLLUP_RETENTION_DAYS >= v.PILOTLIGHT_RETENTION_DAYS,
+      {
+        path: ['PILOTLIGHT_ROLLUP_RETENTION_DAYS'],
+        message: 'must be at least PILOTLIGHT_RETENTION_DAYS (rollups outlive the calls)',
+      },
+    )
+    .safeParse(input);
   if (!result.success) {
     const variables: string[] = [];
     const lines = result.error.issues.map((issue) => {
@@ -93,5 +110,7 @@ export function parseConfig(env: Record<string, string | undefined>): CollectorC
     dbPath: v.PILOTLIGHT_DB,
     maxBodyBytes: v.PILOTLIGHT_MAX_BODY_BYTES,
     sqliteSynchronous: v.PILOTLIGHT_SQLITE_SYNCHRONOUS,
+    retentionDays: v.PILOTLIGHT_RETENTION_DAYS ?? null,
+    rollupRetentionDays: v.PILOTLIGHT_ROLLUP_RETENTION_DAYS ?? null,
   };
 }

@@ -19,6 +19,21 @@ export {
   UnsupportedMediaTypeError,
   ValidationError,
 } from './errors.js';
+export {
+  DEFAULT_RETENTION_BATCH_SIZE,
+  DEFAULT_RETENTION_INTERVAL_MS,
+  type RetentionJob,
+  type RetentionOptions,
+  type RetentionRunResult,
+  startRetention,
+} from './jobs/retention.js';
+export { CSV_COLUMNS, csvField, EXPORT_PAGE_SIZE } from './routes/export.js';
+export {
+  MODEL_WINDOWS_MS,
+  type ModelInventoryEntry,
+  type ModelWindowStats,
+} from './routes/models.js';
+export { DEFAULT_SUMMARY_RANGE_MS } from './routes/summary.js';
 export { type AppDeps, createApp, DEFAULT_PROJECT_ID } from './server.js';
 export { type CollectorHandle, type StartCollectorOptions, startCollector } from './start.js';
 export { MIGRATIONS, type Migration, migrate } from './store/sqlite/migrations.js';
@@ -27,4 +42,15 @@ export {
   type SqliteSpanStore,
   type SqliteStoreOptions,
 } from './store/sqlite/sqlite-store.js';
-export type { InsertResult, SpanCursor, SpanPage, SpanQuery, SpanStore } from './store/store.js';
+export {
+  hasReadSide,
+  type InsertDetail,
+  type InsertResult,
+  type ModelMetadata,
+  type ReadSideStore,
+  type SpanCursor,
+  type SpanPage,
+  type SpanQuery,
+  type SpanStore,
+  type StoredModel,
+} from './store/store.js';

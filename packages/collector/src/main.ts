@@ -10,6 +10,8 @@ Starts the collector. Configuration comes from the environment:
   PILOTLIGHT_DB                   SQLite database file (default ./.pilotlight/pilotlight.db)
   PILOTLIGHT_MAX_BODY_BYTES       largest request body after decompression (default 20971520)
   PILOTLIGHT_SQLITE_SYNCHRONOUS   full (default: survives power loss) or normal (survives a crash)
+  PILOTLIGHT_RETENTION_DAYS       delete calls older than this many days (default: keep)
+  PILOTLIGHT_ROLLUP_RETENTION_DAYS  delete rollups older than this many days (default: keep)
 `;
 
 async function serveCommand(): Promise<void> {
@@ -29,6 +31,8 @@ async function serveCommand(): Promise<void> {
     host: config.host,
     maxBodyBytes: config.maxBodyBytes,
     sqliteSynchronous: config.sqliteSynchronous,
+    retentionDays: config.retentionDays,
+    rollupRetentionDays: config.rollupRetentionDays,
   });
   process.stdout.write(
     `pilotlight collector listening on ${collector.url}\n` +

@@ -7,6 +7,7 @@ import {
   DEFAULT_PORT,
   type SqliteSynchronous,
 } from './config.js';
+import { type RetentionJob, startRetention } from './jobs/retention.js';
 import { createApp } from './server.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 
@@ -21,6 +22,10 @@ export interface StartCollectorOptions {
   maxBodyBytes?: number;
   sqliteSynchronous?: SqliteSynchronous;
   prices?: PriceBook;
+  /** Days calls are kept; unset or null keeps them forever. */
+  retentionDays?: number | null;
+  /** Days rollups are kept; unset or null keeps them forever. */
+  rollupRetentionDays?: number | null;
 }
 
 /** A running collector. */
@@ -53,6 +58,10 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...(options.prices === undefined ? {} : { prices: options.prices }),
   });
+  const retention: RetentionJob = startRetention(store, {
+    callRetentionDays: options.retentionDays ?? null,
+    rollupRetentionDays: options.rollupRetentionDays ?? null,
+  });
   const host = options.host ?? DEFAULT_HOST;
   let server: ReturnType<typeof serve>;
   try {
@@ -74,11 +83,14 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
           server.close(() => resolve());
           // Idle keep-alive sockets would otherwise hold close() open.
           if ('closeIdleConnections' in server) server.closeIdleConnections();
-        }).then(() => store.close());
+        })
+          .then(() => retention.stop())
+          .then(() => store.close());
         return closing;
       },
     };
   } catch (error) {
+    await retention.stop();
     await store.close();
     throw error;
   }

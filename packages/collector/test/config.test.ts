@@ -22,6 +22,8 @@ describe('parseConfig', () => {
       dbPath: './.pilotlight/pilotlight.db',
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       sqliteSynchronous: 'full',
+      retentionDays: null,
+      rollupRetentionDays: null,
     });
   });
 
@@ -33,6 +35,8 @@ describe('parseConfig', () => {
         PILOTLIGHT_DB: '/var/lib/pilotlight/db.sqlite',
         PILOTLIGHT_MAX_BODY_BYTES: '1048576',
         PILOTLIGHT_SQLITE_SYNCHRONOUS: 'NORMAL',
+        PILOTLIGHT_RETENTION_DAYS: '30',
+        PILOTLIGHT_ROLLUP_RETENTION_DAYS: '400',
       }),
     ).toEqual({
       port: 0,
@@ -40,6 +44,8 @@ describe('parseConfig', () => {
       dbPath: '/var/lib/pilotlight/db.sqlite',
       maxBodyBytes: 1_048_576,
       sqliteSynchronous: 'normal',
+      retentionDays: 30,
+      rollupRetentionDays: 400,
     });
   });
 
@@ -50,10 +56,22 @@ describe('parseConfig', () => {
     ['PILOTLIGHT_MAX_BODY_BYTES', '10'],
     ['PILOTLIGHT_MAX_BODY_BYTES', '1e6'],
     ['PILOTLIGHT_SQLITE_SYNCHRONOUS', 'off'],
+    ['PILOTLIGHT_RETENTION_DAYS', '0'],
+    ['PILOTLIGHT_RETENTION_DAYS', 'ten'],
+    ['PILOTLIGHT_ROLLUP_RETENTION_DAYS', '-5'],
   ])('names %s=%s as invalid', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.variables).toEqual([name]);
     expect(error.message).toContain(`${name}=${JSON.stringify(value)}`);
+  });
+
+  it('refuses rollups kept for less time than the calls they summarise', () => {
+    const error = configError({
+      PILOTLIGHT_RETENTION_DAYS: '90',
+      PILOTLIGHT_ROLLUP_RETENTION_DAYS: '30',
+    });
+    expect(error.variables).toEqual(['PILOTLIGHT_ROLLUP_RETENTION_DAYS']);
+    expect(error.message).toContain('at least PILOTLIGHT_RETENTION_DAYS');
   });
 
   it('names every bad variable at once', () => {
