@@ -42,13 +42,15 @@ export interface KsOptions {
  * const { statistic, pValue, method } = ks2samp([1, 2, 3], [4, 5, 6]);
  * // statistic 1, pValue 0.1, method 'exact'
  * ```
- * @throws {RangeError} if a window is empty or holds NaN, ±Infinity or a non-number.
+ * @throws {RangeError} if a window is empty or holds NaN, ±Infinity or a non-number, or an
+ * option is not one of the documented values.
  */
 export function ks2samp(
   reference: NumericWindow,
   current: NumericWindow,
   options: KsOptions = {},
 ): KsResult {
+  checkOptions(options);
   if (reference.length + current.length >= BUCKETED_MIN_TOTAL) {
     // Large windows: no sort at all (see ecdfExtremesBucketed); Float64Array input is not copied.
     const a = scanFloat64(reference, 'reference');
@@ -122,6 +124,22 @@ function exactProb(
     return n1 === n2 ? probOutsideSquare(n1, h) : probOutsideBand(n1, n2, g, h);
   }
   return n1 === n2 ? probOneSidedSquare(n1, h) : probOneSidedBand(n1, n2, g, h);
+}
+
+function checkOptions({ method, alternative }: KsOptions): void {
+  if (method !== undefined && method !== 'auto' && method !== 'exact' && method !== 'asymp') {
+    throw new RangeError(`method must be 'auto', 'exact' or 'asymp', got ${String(method)}`);
+  }
+  if (
+    alternative !== undefined &&
+    alternative !== 'two-sided' &&
+    alternative !== 'less' &&
+    alternative !== 'greater'
+  ) {
+    throw new RangeError(
+      `alternative must be 'two-sided', 'less' or 'greater', got ${String(alternative)}`,
+    );
+  }
 }
 
 /** numpy's round: halves go to the even neighbour (5000.5 -> 5000, 10.5 -> 10). */

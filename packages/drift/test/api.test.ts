@@ -73,6 +73,13 @@ describe('ks2samp', () => {
     expect(Array.from(b)).toEqual([9, 8, 7]);
   });
 
+  it('rejects unknown options as scipy does', () => {
+    const bad = { method: 'fast' } as unknown as Parameters<typeof ks2samp>[2];
+    expect(() => ks2samp([1], [2], bad)).toThrow(/method must be/);
+    const alt = { alternative: 'two_sided' } as unknown as Parameters<typeof ks2samp>[2];
+    expect(() => ks2samp([1], [2], alt)).toThrow(/alternative must be/);
+  });
+
   it('can force either path', () => {
     expect(ks2samp([1, 2, 3], [4, 5, 6], { method: 'asymp' }).method).toBe('asymp');
     const big = Array.from({ length: 10_001 }, (_, i) => i);
