@@ -228,6 +228,16 @@ describe('addCallToRollups', () => {
     expect(row).toMatchObject({ service: '', model: 'gpt-4o-2024-08-06', bucketSec: 60 });
   });
 
+  it('counts a call with an impossible duration without letting it break the batch', () => {
+    const batch = new RollupBatch([60]);
+    addCallToRollups(batch, call(T0, { durationMs: Number.NaN, ttftMs: -1 }));
+    addCallToRollups(batch, call(T0, { durationMs: 250 }));
+    const [row] = [...batch.rows()];
+    expect(row!.calls).toBe(2);
+    expect(row!.latencyMs.count).toBe(1);
+    expect(row!.ttftMs.count).toBe(0);
+  });
+
   it('takes the bucket from the exact nanosecond start time', () => {
     const batch = new RollupBatch([60]);
     // One nanosecond before a minute boundary stays in the earlier minute.

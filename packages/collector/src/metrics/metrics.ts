@@ -243,11 +243,15 @@ export function createMetrics(options: MetricsOptions = {}): CollectorMetrics {
     recordCall(record) {
       if (record.operation === null && record.model === null && record.provider === null) return;
       const series = seriesFor(record);
-      series.duration.observe(record.durationMs / 1000);
-      if (record.ttftMs !== null) series.ttft.observe(record.ttftMs / 1000);
+      if (Number.isFinite(record.durationMs)) series.duration.observe(record.durationMs / 1000);
+      if (record.ttftMs !== null && Number.isFinite(record.ttftMs)) {
+        series.ttft.observe(record.ttftMs / 1000);
+      }
       if (record.inputTokens !== null) series.inputTokens.observe(record.inputTokens);
       if (record.outputTokens !== null) series.outputTokens.observe(record.outputTokens);
-      if (record.costUsd !== null && record.costUsd > 0) series.cost.inc(record.costUsd);
+      if (record.costUsd !== null && record.costUsd > 0 && Number.isFinite(record.costUsd)) {
+        series.cost.inc(record.costUsd);
+      }
       if (record.status === 'error') {
         // semconv's fallback value of error.type when the type is unknown.
         errors.inc({

@@ -134,6 +134,10 @@ export function emptyRollupRow(key: RollupKey): RollupRow {
   };
 }
 
+function isSketchable(value: number): boolean {
+  return value >= 0 && value !== Number.POSITIVE_INFINITY;
+}
+
 /** Start of a record as Unix milliseconds, from its exact nanosecond string. */
 function startMsOf(record: RollupCallInput): number {
   const ns = record.startTimeUnixNano;
@@ -221,8 +225,9 @@ export class RollupBatch {
         row.confidenceSum += record.confidence;
         row.confidenceCount += 1;
       }
-      row.latencyMs.add(record.durationMs);
-      if (record.ttftMs !== null) row.ttftMs.add(record.ttftMs);
+      // The record schema already refuses these; a bad value must still never abort ingest.
+      if (isSketchable(record.durationMs)) row.latencyMs.add(record.durationMs);
+      if (record.ttftMs !== null && isSketchable(record.ttftMs)) row.ttftMs.add(record.ttftMs);
     }
   }
 
