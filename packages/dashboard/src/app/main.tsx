@@ -4,9 +4,9 @@ import { getApiKey, onAuthRequired, setApiKey } from './api.js';
 import { Empty } from './components.js';
 import { AlertsPage } from './pages/alerts.js';
 import { CallsPage } from './pages/calls.js';
+import { DriftPage } from './pages/drift.js';
 import { ModelsPage } from './pages/models.js';
 import { OverviewPage } from './pages/overview.js';
-import { PendingApiPage } from './pages/pending.js';
 import { TracePage } from './pages/trace.js';
 import { DEFAULT_RANGE, RANGES } from './range.js';
 import { type Location, onLinkClick, updateQuery, useLocation } from './router.js';
@@ -151,15 +151,7 @@ function App() {
   else if (trace) page = <TracePage traceId={(trace[1] as string).toLowerCase()} loc={loc} />;
   else if (loc.path === '/models') page = <ModelsPage nowMs={nowMs} />;
   else if (loc.path === '/alerts') page = <AlertsPage nowMs={nowMs} />;
-  else if (loc.path === '/drift')
-    page = (
-      <PendingApiPage
-        title="Drift"
-        api="/api/drift/monitors"
-        purpose="Drift monitors and their runs: both windows' distributions, the statistic, p-value, threshold and verdict."
-        nowMs={nowMs}
-      />
-    );
+  else if (loc.path === '/drift') page = <DriftPage nowMs={nowMs} />;
   else
     page = (
       <Empty title="No such page">
