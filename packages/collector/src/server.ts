@@ -29,6 +29,11 @@ export interface AppDeps {
    * store size and the ingest queue depth wired in).
    */
   metrics?: CollectorMetrics;
+  /**
+   * The web UI's routes (`createDashboardRoutes()` of `@pilotlight/dashboard`), mounted
+   * after every API route so API paths keep priority.
+   */
+  dashboard?: Hono;
   /** The clock of time-relative answers (the inventory's last 24 h / 30 d); default `Date.now`. */
   now?: () => number;
   /** Where unexpected errors are reported (default `console.error`). */
@@ -86,6 +91,8 @@ export function createApp(deps: AppDeps): Hono {
     app.route('/', summaryRoutes({ store, projectId }));
     app.route('/', modelRoutes({ store, projectId, now: deps.now ?? Date.now }));
   }
+
+  if (deps.dashboard !== undefined) app.route('/', deps.dashboard);
 
   app.notFound((c) =>
     c.json(

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { PriceBook } from '@pilotlight/conventions';
+import type { Hono } from 'hono';
 import {
   DEFAULT_HOST,
   DEFAULT_MAX_BODY_BYTES,
@@ -22,6 +23,8 @@ export interface StartCollectorOptions {
   maxBodyBytes?: number;
   sqliteSynchronous?: SqliteSynchronous;
   prices?: PriceBook;
+  /** The web UI's routes, served at `/` after the API (see `AppDeps.dashboard`). */
+  dashboard?: Hono;
   /** Days calls are kept; unset or null keeps them forever. */
   retentionDays?: number | null;
   /** Days rollups are kept; unset or null keeps them forever. */
@@ -57,6 +60,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     store,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...(options.prices === undefined ? {} : { prices: options.prices }),
+    ...(options.dashboard === undefined ? {} : { dashboard: options.dashboard }),
   });
   const retention: RetentionJob = startRetention(store, {
     callRetentionDays: options.retentionDays ?? null,
