@@ -6,6 +6,7 @@ import type { DriftReport } from '../src/drift/report.js';
 import type { DriftRun } from '../src/drift/sqlite-drift-store.js';
 import { SqliteDriftStore } from '../src/drift/sqlite-drift-store.js';
 import { SqliteFeatureSource } from '../src/drift/sqlite-feature-source.js';
+import { openDriftAndAlerts } from '../src/drift/wiring.js';
 import { createDriftRoutes } from '../src/routes/drift.js';
 import { openSqliteStore, type SqliteSpanStore } from '../src/store/sqlite/sqlite-store.js';
 import { traffic } from './drift-helpers.js';
@@ -216,5 +217,45 @@ describe('createDriftRoutes', () => {
     const text = await html.text();
     expect(text).toContain('<svg');
     expect(text).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  });
+});
+
+describe('openDriftAndAlerts', () => {
+  it('serves the drift and alert APIs over the collector database and closes once', async () => {
+    const tmp = tempDir('pilotlight-drift-wiring-');
+    const store = openSqliteStore({ path: path.join(tmp.dir, 'pl.db') });
+    const jobs = openDriftAndAlerts({ dbPath: store.path, store, projectId: 'default' });
+    try {
+      const post = (url: string, body: unknown) =>
+        jobs.routes.request(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect((await post('/api/drift/monitors', { ...monitor, id: 'lat' })).status).toBe(201);
+      const rule = await post('/api/alerts/rules', {
+        id: 'lat-drift',
+        metric: 'drift',
+        monitorId: 'lat',
+        windowSec: 3600,
+        comparator: '>=',
+        threshold: 0.5,
+      });
+      expect(rule.status).toBe(201);
+      expect(
+        (
+          (await (await jobs.routes.request('/api/alerts/rules')).json()) as {
+            data: { id: string }[];
+          }
+        ).data.map((r) => r.id),
+      ).toEqual(['lat-drift']);
+      expect(await jobs.monitors.list()).toHaveLength(1);
+      jobs.start({ evaluateEveryMs: 60_000, deliverEveryMs: 60_000, driftTickMs: 60_000 });
+    } finally {
+      jobs.close();
+      jobs.close();
+      await store.close();
+      tmp.remove();
+    }
   });
 });

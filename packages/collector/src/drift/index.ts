@@ -13,3 +13,4 @@ export * from './monitors.js';
 export * from './report.js';
 export * from './sqlite-drift-store.js';
 export * from './sqlite-feature-source.js';
+export * from './wiring.js';

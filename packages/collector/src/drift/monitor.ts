@@ -9,9 +9,9 @@ import { toRuleIssues } from '../alerts/rule.js';
 import { isFeatureError, parseFeature } from './features.js';
 
 /** Shortest current window and schedule interval: one minute. */
-export const MIN_WINDOW_SEC = 60;
+export const MIN_DRIFT_WINDOW_SEC = 60;
 /** Longest current window: 30 days. */
-export const MAX_WINDOW_SEC = 30 * 86_400;
+export const MAX_DRIFT_WINDOW_SEC = 30 * 86_400;
 /** Default interval between scheduled runs: one hour. */
 export const DEFAULT_EVERY_SEC = 3600;
 /** Default smallest sample per window for a verdict. */
@@ -79,16 +79,16 @@ const monitorShape = {
     windowSec: z
       .number()
       .int()
-      .min(MIN_WINDOW_SEC, 'must be at least 60 seconds')
-      .max(MAX_WINDOW_SEC, 'must be at most 30 days'),
+      .min(MIN_DRIFT_WINDOW_SEC, 'must be at least 60 seconds')
+      .max(MAX_DRIFT_WINDOW_SEC, 'must be at most 30 days'),
   }),
   schedule: z
     .strictObject({
       everySec: z
         .number()
         .int()
-        .min(MIN_WINDOW_SEC, 'must be at least 60 seconds')
-        .max(MAX_WINDOW_SEC, 'must be at most 30 days'),
+        .min(MIN_DRIFT_WINDOW_SEC, 'must be at least 60 seconds')
+        .max(MAX_DRIFT_WINDOW_SEC, 'must be at most 30 days'),
     })
     .default({ everySec: DEFAULT_EVERY_SEC }),
   method: z.enum(DRIFT_METHODS).default('auto'),
