@@ -240,6 +240,13 @@ describe('dashboard in headless Chromium', () => {
     expect(mini?.reviewedAt?.slice(0, 10)).toBe('2026-11-01');
     expect(after.data.find((m) => m.id === 'gpt-4o')?.owner).toBeNull();
     await screenshot(page, 'models');
+
+    // Each model's trend: the overview narrowed to that model.
+    await page.getByRole('link', { name: 'Trend of gpt-4o-mini' }).click();
+    await page.waitForURL(/model=gpt-4o-mini/);
+    const calls = page.locator('.headline', { hasText: 'Calls' }).locator('.headline-value');
+    await calls.waitFor();
+    expect(await calls.textContent()).toBe(String(stack.seeded.miniCalls));
     expectClean(watch);
     await page.close();
   });

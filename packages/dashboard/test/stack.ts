@@ -178,7 +178,7 @@ export interface Watch {
  * on purpose and shows "not available yet" on 404 (the collector does not serve them yet),
  * so exactly those 404s are not counted.
  */
-const EXPECTED_PROBES = /\/api\/(summary|models|alerts\/rules|drift\/monitors)(\?|$)/;
+const EXPECTED_PROBES = /\/api\/(summary|models|alerts|alerts\/rules|drift\/monitors)(\?|$)/;
 
 export async function watchedPage(stack: Stack): Promise<{ page: Page; watch: Watch }> {
   const page = await stack.browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -176,6 +176,8 @@ export interface SummaryRequest {
   toMs: number;
   intervalSec?: number;
   groupBy?: SummaryGroupBy;
+  /** Only this model's calls (exact match). */
+  model?: string;
 }
 
 /** `GET /api/summary`; an {@link ApiError} with status 404 means the collector has no such route yet. */
@@ -183,6 +185,7 @@ export async function getSummary(req: SummaryRequest, signal?: AbortSignal): Pro
   const q = new URLSearchParams({ from: String(req.fromMs), to: String(req.toMs) });
   if (req.intervalSec !== undefined) q.set('interval', String(req.intervalSec));
   if (req.groupBy !== undefined) q.set('groupBy', req.groupBy);
+  if (req.model !== undefined) q.set('model', req.model);
   const body = await getJson<Summary>(`/api/summary?${q}`, signal);
   if (!Array.isArray(body.groups)) throw new ApiError(502, 'unexpected summary shape');
   return body;

@@ -201,7 +201,13 @@ function ModelRow(props: { model: Model; onSaved: () => void }) {
       <td>
         <button type="button" onClick={() => setEditing(true)} aria-label={`Edit ${m.id}`}>
           Edit
-        </button>
+        </button>{' '}
+        <a
+          href={`/?model=${encodeURIComponent(m.id)}&split=operation`}
+          aria-label={`Trend of ${m.id}`}
+        >
+          Trend
+        </a>
       </td>
     </tr>
   );

@@ -3,6 +3,7 @@ import { summarizeCalls } from '../aggregate.js';
 import {
   ApiError,
   type CallRecord,
+  getAny,
   getSummary,
   listSpans,
   type Summary,
@@ -28,11 +29,16 @@ interface OverviewData {
   fallback: { calls: number; truncated: boolean } | null;
 }
 
-async function recentCalls(fromMs: number, toMs: number, signal: AbortSignal) {
+async function recentCalls(
+  fromMs: number,
+  toMs: number,
+  model: string | undefined,
+  signal: AbortSignal,
+) {
   const calls: CallRecord[] = [];
   let cursor: string | undefined;
   do {
-    const page = await listSpans({ fromMs, toMs, limit: 1000, cursor }, signal);
+    const page = await listSpans({ fromMs, toMs, model, limit: 1000, cursor }, signal);
     calls.push(...page.data);
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined && calls.length < FALLBACK_MAX_CALLS);
@@ -44,22 +50,23 @@ async function load(
   toMs: number,
   intervalSec: number,
   split: SummaryGroupBy,
+  model: string | undefined,
   signal: AbortSignal,
 ): Promise<OverviewData> {
   const prevFrom = fromMs - (toMs - fromMs);
   try {
     const [total, bySplit, previous] = await Promise.all([
-      getSummary({ fromMs, toMs, intervalSec }, signal),
-      getSummary({ fromMs, toMs, intervalSec, groupBy: split }, signal),
-      getSummary({ fromMs: prevFrom, toMs: fromMs }, signal),
+      getSummary({ fromMs, toMs, intervalSec, model }, signal),
+      getSummary({ fromMs, toMs, intervalSec, groupBy: split, model }, signal),
+      getSummary({ fromMs: prevFrom, toMs: fromMs, model }, signal),
     ]);
     return { total, split: bySplit, previous, fallback: null };
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
   }
   const [now, before] = await Promise.all([
-    recentCalls(fromMs, toMs, signal),
-    recentCalls(prevFrom, fromMs, signal),
+    recentCalls(fromMs, toMs, model, signal),
+    recentCalls(prevFrom, fromMs, model, signal),
   ]);
   return {
     total: summarizeCalls(now.calls, { fromMs, toMs, intervalSec }),
@@ -100,6 +107,7 @@ export function OverviewPage(props: { loc: Location; nowMs: number }) {
   const split = (SPLITS as readonly string[]).includes(query.get('split') ?? '')
     ? (query.get('split') as SummaryGroupBy)
     : 'model';
+  const model = query.get('model') || undefined;
   const [data, setData] = useState<OverviewData | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [attempt, setAttempt] = useState(0);
@@ -107,11 +115,14 @@ export function OverviewPage(props: { loc: Location; nowMs: number }) {
   useEffect(() => {
     const ac = new AbortController();
     setError(null);
-    load(win.fromMs, win.toMs, win.intervalSec, split, ac.signal).then(setData, (e: unknown) => {
-      if (!ac.signal.aborted) setError(e);
-    });
+    load(win.fromMs, win.toMs, win.intervalSec, split, model, ac.signal).then(
+      setData,
+      (e: unknown) => {
+        if (!ac.signal.aborted) setError(e);
+      },
+    );
     return () => ac.abort();
-  }, [win.fromMs, win.toMs, win.intervalSec, split, attempt]);
+  }, [win.fromMs, win.toMs, win.intervalSec, split, model, attempt]);
 
   const charts = useMemo(() => {
     if (data === null) return null;
@@ -162,8 +173,21 @@ export function OverviewPage(props: { loc: Location; nowMs: number }) {
             ))}
           </select>
         </label>
+        {model ? (
+          <span class="chip">
+            Model: <strong>{model}</strong>{' '}
+            <button
+              type="button"
+              onClick={() => updateQuery({ model: null })}
+              aria-label="Show all models"
+            >
+              ✕
+            </button>
+          </span>
+        ) : null}
         <span class="window">{win.label}</span>
       </div>
+      <FiringAlerts nowMs={props.nowMs} />
       {error ? (
         <ErrorBox error={error} retry={() => setAttempt((n) => n + 1)} />
       ) : data === null || charts === null ? (
@@ -260,6 +284,46 @@ function Headline(props: { label: string; value: string; change: string | null }
       <div class="headline-change" title="Change against the previous period of the same length">
         {props.change === null ? 'no previous data' : `${props.change} vs previous`}
       </div>
+    </div>
+  );
+}
+
+interface FiringState {
+  ruleId: string;
+  group: string;
+  status: string;
+  severity: string | null;
+  value: number | null;
+  sinceMs: number;
+}
+
+/** Firing and pending alerts, on top of the overview; nothing when the collector has no alerts API. */
+function FiringAlerts(props: { nowMs: number }) {
+  const [states, setStates] = useState<FiringState[]>([]);
+  useEffect(() => {
+    const ac = new AbortController();
+    getAny('/api/alerts?status=firing,pending', ac.signal).then(
+      (body) => setStates((body as { data: FiringState[] }).data ?? []),
+      () => setStates([]),
+    );
+    return () => ac.abort();
+  }, [props.nowMs]);
+  if (states.length === 0) return null;
+  return (
+    <div class="firing" role="alert">
+      <strong>
+        {states.length} alert{states.length > 1 ? 's' : ''} active:
+      </strong>
+      <ul>
+        {states.map((s) => (
+          <li key={`${s.ruleId}/${s.group}`}>
+            <a href="/alerts">{s.ruleId}</a>
+            {s.group ? ` (${s.group})` : ''} — {s.status}
+            {s.severity ? `, ${s.severity}` : ''}, value{' '}
+            {s.value === null ? 'no data' : s.value.toPrecision(4)}
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }
