@@ -1,6 +1,11 @@
 // The real stack for the browser tests: the collector's own app (SQLite file in a temp
 // dir) with the dashboard mounted exactly as the collector mounts it, seeded through the
 // SDK and the examples' mock model server; and a headless Debian Chromium.
+//
+// @pilotlight/collector is deliberately not in this package's devDependencies: the
+// collector depends on the dashboard (it serves dist/app), and turbo refuses a cycle even
+// through devDependencies. The tests reach it as a workspace sibling (root node_modules),
+// from its sources through the @pilotlight/source condition, so no build order is needed.
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
