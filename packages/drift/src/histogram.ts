@@ -4,7 +4,12 @@ import type { Bins } from './types.js';
 export const PER_VALUE_MAX_DISTINCT = 20;
 
 /** Binning for numeric windows: Evidently's rule (default) or a fixed number of equal-width bins. */
-export type NumericBinning = 'evidently' | { count: number };
+/**
+ * Binning for numeric windows: Evidently's rule (default), `{ count }` equal-width bins over the
+ * combined range, or `{ quantiles }` bins at the reference's quantiles (numpy's default linear
+ * interpolation, duplicates dropped), the outer edges widened to the combined min and max.
+ */
+export type NumericBinning = 'evidently' | { count: number } | { quantiles: number };
 
 /**
  * Bins two numeric windows as Evidently's `get_binned_data` does: one bin per distinct value
@@ -26,6 +31,9 @@ export function binNumeric(
     return binPerValue(reference, current);
   }
   let { min: lo, max: hi } = range ?? combinedRange(reference, current);
+  if (binning !== 'evidently' && 'quantiles' in binning) {
+    return binQuantiles(reference, current, binning.quantiles, lo, hi);
+  }
   let count = 1;
   if (binning !== 'evidently') {
     count = binning.count;
@@ -54,6 +62,80 @@ export function binNumeric(
     count,
     binning === 'evidently' ? 'sturges' : 'fixed',
   );
+}
+
+/**
+ * Edges at the reference's quantiles i/k, i = 0..k (numpy.quantile, method 'linear'), unique,
+ * first and last widened to the combined min and max so every current value has a bin.
+ * Counts follow numpy.histogram's rules. One sorted copy of the reference.
+ */
+function binQuantiles(
+  reference: Float64Array,
+  current: Float64Array,
+  k: number,
+  lo: number,
+  hi: number,
+): Bins {
+  if (!Number.isInteger(k) || k < 1) {
+    throw new RangeError(`quantile bin count must be a positive integer, got ${k}`);
+  }
+  const sorted = Float64Array.from(reference).sort();
+  const n = sorted.length;
+  const raw: number[] = [];
+  const step = 1 / k;
+  for (let i = 0; i <= k; i++) {
+    // np.linspace(0, 1, k + 1), and numpy's virtual index (n - 1) q for method 'linear'
+    const q = i === k ? 1 : i * step;
+    const index = (n - 1) * q;
+    if (index >= n - 1) {
+      raw.push(sorted[n - 1]!);
+      continue;
+    }
+    const below = Math.floor(index);
+    raw.push(lerp(sorted[below]!, sorted[below + 1]!, index - below));
+  }
+  const unique = raw.filter((e, i) => i === 0 || e !== raw[i - 1]);
+  // a constant reference gives one edge: the single bin then spans the combined range
+  if (unique.length === 1) unique.push(unique[0]!);
+  unique[0] = Math.min(unique[0]!, lo);
+  unique[unique.length - 1] = Math.max(unique[unique.length - 1]!, hi);
+  const edges = Float64Array.from(unique);
+  return {
+    binning: 'quantiles',
+    edges: Array.from(edges),
+    referenceCounts: histogramSearch(reference, edges),
+    currentCounts: histogramSearch(current, edges),
+  };
+}
+
+/** numpy's _lerp: a + (b - a) t, computed from b when t >= 0.5 for monotonicity. */
+function lerp(a: number, b: number, t: number): number {
+  const d = b - a;
+  return t >= 0.5 ? b - d * (1 - t) : a + d * t;
+}
+
+/** numpy.histogram with arbitrary sorted edges: binary search per value. */
+function histogramSearch(values: Float64Array, edges: Float64Array): number[] {
+  const nb = edges.length - 1;
+  const counts = new Array<number>(nb).fill(0);
+  const last = edges[nb]!;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (x === last) {
+      counts[nb - 1]!++;
+      continue;
+    }
+    // largest i with edges[i] <= x
+    let l = 0;
+    let r = nb;
+    while (r - l > 1) {
+      const m = (l + r) >> 1;
+      if (edges[m]! <= x) l = m;
+      else r = m;
+    }
+    counts[l]!++;
+  }
+  return counts;
 }
 
 function combinedRange(a: Float64Array, b: Float64Array): { min: number; max: number } {

@@ -28,13 +28,13 @@ export interface KsResult {
 }
 
 /**
- * Bins shared by PSI and Jensen-Shannon. `sturges`: `edges` has one more entry than the
- * counts, bin i holds `edges[i] <= x < edges[i + 1]`, the last bin also holds `x == edges[last]`.
+ * Bins shared by PSI and Jensen-Shannon. `sturges` / `fixed` / `quantiles`: `edges` has one more
+ * entry than the counts, bin i holds `edges[i] <= x < edges[i + 1]`, the last bin also holds `x == edges[last]`.
  * `per_value`: one bin per distinct value (`keys`, sorted ascending).
  */
 export type Bins =
   | {
-      binning: 'sturges' | 'fixed';
+      binning: 'sturges' | 'fixed' | 'quantiles';
       edges: number[];
       referenceCounts: number[];
       currentCounts: number[];

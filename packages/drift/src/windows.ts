@@ -9,7 +9,7 @@ export interface BinningOptions {
    * Numeric windows declared categorical get one bin per distinct value, as in Evidently.
    */
   kind?: DataKind;
-  /** Numeric binning: `evidently` (default) or `{ count }` equal-width bins on the combined range. */
+  /** Numeric binning: `evidently` (default), `{ count }` equal-width bins, or `{ quantiles }` of the reference. */
   binning?: NumericBinning;
 }
 

@@ -134,6 +134,31 @@ describe('extreme ranges', () => {
 });
 
 describe('psi binning options', () => {
+  it('bins at reference quantiles as numpy does', () => {
+    const ref = [0.5, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89];
+    const cur = [-1, 0, 2, 4, 8, 16, 32, 64, 128];
+    // e = np.unique(np.quantile(ref, np.linspace(0, 1, k + 1))); e[0] = min(e[0], cur.min());
+    // e[-1] = max(e[-1], cur.max()); np.histogram(ref, e), np.histogram(cur, e); Evidently's fill
+    const four = psi(ref, cur, { binning: { quantiles: 4 } });
+    expect(four.bins).toEqual({
+      binning: 'quantiles',
+      edges: [-1, 1.75, 6.5, 24.25, 128],
+      referenceCounts: [3, 3, 3, 3],
+      currentCounts: [2, 2, 2, 3],
+    });
+    expect(four.value).toBeCloseTo(0.033788759009013694, 14);
+    const ten = psi(ref, cur, { binning: { quantiles: 10 } });
+    expect(ten.bins).toMatchObject({
+      edges: [
+        -1, 1, 1.2000000000000002, 2.3000000000000007, 3.8000000000000007, 6.5, 11.000000000000007,
+        18.60000000000001, 31.40000000000001, 52.900000000000006, 128,
+      ],
+      referenceCounts: [1, 2, 1, 1, 1, 1, 1, 1, 1, 2],
+      currentCounts: [2, 0, 1, 0, 1, 1, 1, 0, 1, 2],
+    });
+    expect(ten.value).toBeCloseTo(2.547413291883036, 13);
+  });
+
   it('supports a fixed number of equal-width bins', () => {
     const r = psi([0, 1, 2, 3], [0, 0, 3, 3], { binning: { count: 3 } });
     expect(r.bins).toMatchObject({
