@@ -30,6 +30,7 @@ import {
   rollupUpsertSql,
   SKETCH_MERGE_FUNCTION,
   storedRollupRowFromSql,
+  storedRollupRowFromSqlValues,
 } from '../src/rollups/sql.js';
 import {
   planSummary,
@@ -178,6 +179,13 @@ describe('rollup tables in SQLite', () => {
         const plan = planSummary(options);
         const { sql, params } = rollupSelectQuery('sqlite', project, plan.ranges, options.filter);
         const rows = (db.prepare(sql).all(...params) as RollupSqlRow[]).map(storedRollupRowFromSql);
+        const rawRows = (
+          db
+            .prepare(sql)
+            .raw()
+            .all(...params) as unknown[][]
+        ).map(storedRollupRowFromSqlValues);
+        expect(rawRows).toEqual(rows);
         const summary = summarize(rows, options);
         // Only the plan's rows were read: the query does the tier selection, not summarize.
         expect(summary.rowsUsed).toBe(rows.length);

@@ -44,6 +44,7 @@ export {
   type SqlDialect,
   type SqlQuery,
   storedRollupRowFromSql,
+  storedRollupRowFromSqlValues,
 } from './sql.js';
 export {
   DEFAULT_ROLLUP_KEEP_SEC,

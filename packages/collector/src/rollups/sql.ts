@@ -215,6 +215,36 @@ export function storedRollupRowFromSql(row: RollupSqlRow): StoredRollupRow {
   };
 }
 
+/**
+ * Same as {@link storedRollupRowFromSql} for a row as an array in {@link ROLLUP_COLUMNS}
+ * order, e.g. from better-sqlite3's `statement.raw()` (about a quarter cheaper to read than
+ * one object per row for the thousands of rows of a long summary).
+ */
+export function storedRollupRowFromSqlValues(values: readonly unknown[]): StoredRollupRow {
+  if (values.length !== ROLLUP_COLUMNS.length) {
+    throw new TypeError(`expected ${ROLLUP_COLUMNS.length} rollup columns, got ${values.length}`);
+  }
+  return {
+    projectId: String(values[0]),
+    bucketSec: num(values[1], 'bucket_sec'),
+    bucketStartMs: num(values[2], 'bucket_start_ms'),
+    service: String(values[3]),
+    provider: String(values[4]),
+    model: String(values[5]),
+    operation: String(values[6]),
+    calls: num(values[7], 'calls'),
+    errors: num(values[8], 'errors'),
+    inputTokens: num(values[9], 'input_tokens'),
+    outputTokens: num(values[10], 'output_tokens'),
+    cachedInputTokens: num(values[11], 'cached_input_tokens'),
+    costUsd: num(values[12], 'cost_usd'),
+    confidenceSum: num(values[13], 'confidence_sum'),
+    confidenceCount: num(values[14], 'confidence_count'),
+    latencySketch: bytes(values[15], 'latency_sketch'),
+    ttftSketch: bytes(values[16], 'ttft_sketch'),
+  };
+}
+
 const FILTER_COLUMNS: ReadonlyArray<[keyof SummaryFilter, string]> = [
   ['service', 'service'],
   ['provider', 'provider'],
