@@ -14,6 +14,7 @@ import { fromStoredRollupRow } from '../rollups/rollup.js';
 import { createAlertRoutes } from '../routes/alerts.js';
 import { createDriftRoutes } from '../routes/drift.js';
 import type { ReadSideStore } from '../store/store.js';
+import type { FeatureSource } from './feature-source.js';
 import { DriftMonitors } from './monitors.js';
 import { SqliteDriftStore } from './sqlite-drift-store.js';
 import { SqliteFeatureSource } from './sqlite-feature-source.js';
@@ -49,6 +50,8 @@ export interface DriftAndAlertsJobOptions {
 /** Opened drift monitors and alerting. */
 export interface DriftAndAlerts {
   monitors: DriftMonitors;
+  /** Feature values of stored calls (for reports). */
+  features: FeatureSource;
   alerting: Alerting;
   /** `/api/drift/*` and `/api/alerts*`, to mount with `app.route('/', routes)`. */
   routes: Hono;
@@ -97,6 +100,7 @@ export function openDriftAndAlerts(options: DriftAndAlertsOptions): DriftAndAler
   let closed = false;
   return {
     monitors,
+    features,
     alerting,
     routes,
     start(jobs = {}) {
