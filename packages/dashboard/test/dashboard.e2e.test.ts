@@ -147,10 +147,25 @@ describe('dashboard in headless Chromium', () => {
 
   it('trace page shows messages, tokens, cost source and attributes', async () => {
     const { page, watch } = await watchedPage(stack);
-    await page.goto(`${stack.url}/calls`);
-    await page.locator('table.calls tbody tr').first().waitFor();
-    await page.goto(`${stack.url}/traces/${stack.seeded.chatTraceId}`);
+    // Open it with a click on the span's link in the table, narrowed to the trace.
+    await page.goto(`${stack.url}/calls?traceId=${stack.seeded.chatTraceId}`);
+    await expect.poll(() => rowCount(page)).toBe(3);
+    await page
+      .locator('table.calls tbody tr', { hasText: 'answer-question' })
+      .getByRole('link')
+      .click();
+    await page.waitForURL(new RegExp(`/traces/${stack.seeded.chatTraceId}\\?span=`));
     await page.locator('.span-details').waitFor();
+    await expect
+      .poll(() => page.locator('.span-details h2').textContent())
+      .toContain('answer-question');
+    await page
+      .getByRole('option', { name: /chat gpt-4o-mini/ })
+      .first()
+      .click();
+    await expect
+      .poll(() => page.locator('.span-details h2').textContent())
+      .toContain('chat gpt-4o-mini');
     const text = (await page.locator('.span-details').textContent()) ?? '';
     expect(text).toContain('Question number 0: what is the capital of France?');
     expect(text).toMatch(/Echo: Question number 0/);

@@ -238,7 +238,6 @@ function CallsTable(props: { calls: CallRecord[] }) {
               Confidence
             </th>
             <th scope="col">Status</th>
-            <th scope="col">Trace</th>
           </tr>
         </thead>
         <tbody ref={body}>
@@ -249,7 +248,12 @@ function CallsTable(props: { calls: CallRecord[] }) {
               class={c.status === 'error' ? 'row-error' : undefined}
               data-span-id={c.spanId}
               onKeyDown={(e) => onKey(e, c)}
-              onDblClick={() => navigate(traceHref(c))}
+              onClick={(e) => {
+                // The span name is a link of its own; elsewhere a click on the row opens it too,
+                // unless the reader is selecting text.
+                if ((e.target as Element).closest('a') || window.getSelection()?.toString()) return;
+                navigate(traceHref(c));
+              }}
             >
               <td class="mono" title={c.startTime}>
                 {fmtTime(c.startTime).slice(5)}
@@ -262,7 +266,9 @@ function CallsTable(props: { calls: CallRecord[] }) {
               </td>
               <td>{c.operation ?? DASH}</td>
               <td class="clip" title={c.name}>
-                {c.name}
+                <a href={traceHref(c)} tabIndex={-1}>
+                  {c.name}
+                </a>
               </td>
               <td class="num">{fmtMs(c.durationMs)}</td>
               <td class="num">{fmtMs(c.ttftMs)}</td>
@@ -271,11 +277,6 @@ function CallsTable(props: { calls: CallRecord[] }) {
               <td class="num">{fmtConfidence(c.confidence)}</td>
               <td>
                 <StatusBadge status={c.status} errorType={c.errorType} />
-              </td>
-              <td>
-                <a href={traceHref(c)} tabIndex={-1} aria-label={`Open trace ${c.traceId}`}>
-                  {c.traceId.slice(0, 8)}…
-                </a>
               </td>
             </tr>
           ))}
