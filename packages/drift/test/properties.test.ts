@@ -180,6 +180,20 @@ describe('properties: psi and jensenShannon', () => {
     );
   });
 
+  it('gives the same result for Float64Array and number[] windows (typed arrays take other code paths)', () => {
+    fc.assert(
+      fc.property(window, window, (a, b) => {
+        const fa = Float64Array.from(a);
+        const fb = Float64Array.from(b);
+        expect(psi(fa, fb)).toEqual(psi(a, b));
+        expect(jensenShannon(fa, fb)).toEqual(jensenShannon(a, b));
+        expect(ks2samp(fa, fb)).toEqual(ks2samp(a, b));
+        expect(wasserstein(fa, fb)).toEqual(wasserstein(a, b));
+      }),
+      runs,
+    );
+  });
+
   it('bins count every value of both windows exactly once', () => {
     fc.assert(
       fc.property(window, window, (a, b) => {
