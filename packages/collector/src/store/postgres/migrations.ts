@@ -117,6 +117,26 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     name: 'rollups',
     sql: `${rollupTableSql('postgres')};`,
   },
+  {
+    // The model inventory (same columns as SQLite's): sightings kept at ingest, metadata edited.
+    version: 4,
+    name: 'models',
+    sql: `
+      CREATE TABLE models (
+        project_id text NOT NULL,
+        model text NOT NULL,
+        provider text NOT NULL,
+        first_seen_ms bigint NOT NULL,
+        last_seen_ms bigint NOT NULL,
+        owner text,
+        purpose text,
+        reviewed_at text,
+        on_failure text,
+        updated_at_ms bigint,
+        PRIMARY KEY (project_id, model)
+      );
+    `,
+  },
 ];
 
 /**

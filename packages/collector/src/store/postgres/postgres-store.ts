@@ -1,12 +1,18 @@
 import type { CallRecord, JsonValue } from '@pilotlight/conventions';
 import pg from 'pg';
-import type { StoredRollupRow } from '../../rollups/rollup.js';
-import type { RollupRange, SummaryFilter } from '../../rollups/summary.js';
-import type { InsertResult, SpanPage, SpanStore } from '../store.js';
+import type { InsertDetail, InsertResult, ReadSideStore, SpanPage, SpanStore } from '../store.js';
 import { inTransaction, withClient } from './client.js';
 import { isConnectionLost, toStoreError } from './errors.js';
 import { migratePostgres, SCHEMA_NAME } from './migrations.js';
 import { dayOf, dropCallsBefore, ensureDayPartition, type RetentionResult } from './partitions.js';
+import {
+  deleteCallsBefore,
+  deleteRollupsBefore,
+  listModels,
+  schemaSizeBytes,
+  updateModelMetadata,
+  writeModels,
+} from './read-side.js';
 import { readRollups, writeRollups } from './rollups.js';
 
 /** Connections per collector process. Each replica holds this many; size the server's `max_connections` for all of them. */
@@ -23,6 +29,8 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 export const DEFAULT_QUERY_TIMEOUT_MARGIN_MS = 5_000;
 /** Idle pooled connections are closed after this long (ms). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** How often the store's size (for the `sizeBytes` gauge) is measured again (ms). */
+export const SIZE_REFRESH_INTERVAL_MS = 30_000;
 /** Day partitions are created on demand for spans up to this many days before today (UTC); older spans go to the default partition. */
 export const DEFAULT_PARTITION_PAST_DAYS = 31;
 /** …and up to this many days after today; later (clock-skewed) spans go to the default partition. */
@@ -59,26 +67,20 @@ export interface PostgresStoreOptions {
   onPoolError?: (error: Error) => void;
 }
 
-/** A {@link SpanStore} on PostgreSQL, plus its pool and retention. */
-export interface PostgresSpanStore extends SpanStore {
+/**
+ * A {@link SpanStore} and {@link ReadSideStore} on PostgreSQL, plus its pool and
+ * partition-level retention.
+ */
+export interface PostgresSpanStore extends SpanStore, ReadSideStore {
   /** The schema holding the tables. */
   readonly schema: string;
   /** The connection pool (for jobs and leader election that share the store's database). */
   readonly pool: pg.Pool;
   /**
-   * Retention: drops whole day partitions that end at or before the cutoff, and
-   * deletes older rows from the default partition.
+   * Retention in one go: drops whole day partitions that end at or before the cutoff,
+   * and deletes older rows from the default partition.
    */
   dropCallsBefore(cutoffUnixNano: bigint): Promise<RetentionResult>;
-  /**
-   * Stored rollup rows of a project within `ranges` (`bucket_sec = r.bucketSec AND
-   * bucket_start_ms ∈ [r.fromMs, r.toMs)`), optionally filtered by exact dimensions.
-   */
-  readRollups(
-    projectId: string,
-    ranges: readonly RollupRange[],
-    filter?: SummaryFilter,
-  ): Promise<StoredRollupRow[]>;
 }
 
 interface Row {
@@ -343,6 +345,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
 
   let closed = false;
+  // sizeBytes() is synchronous (a metrics gauge): serve the latest measurement, refreshed in the background.
+  let sizeBytes = await schemaSizeBytes(pool, schema).catch(() => 0);
+  const sizeTimer = setInterval(() => {
+    schemaSizeBytes(pool, schema).then(
+      (bytes) => {
+        sizeBytes = bytes;
+      },
+      () => undefined,
+    );
+  }, SIZE_REFRESH_INTERVAL_MS);
+  sizeTimer.unref();
   const knownDays = new Set<number>();
   const guard = (): void => {
     if (closed) throw new Error('the span store is closed');
@@ -377,45 +390,52 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
   };
 
+  /** Inserts a batch with its rollups and model sightings in one transaction. */
+  const insertDetailed = async (
+    projectId: string,
+    records: readonly CallRecord[],
+  ): Promise<InsertDetail> => {
+    guard();
+    if (records.length === 0) return { inserted: 0, duplicates: 0, newIndexes: [] };
+    // Built before any write: a malformed record rejects the whole batch untouched.
+    const columns = toColumnArrays(records);
+    const receivedAtMs = Date.now();
+    return run(async () => {
+      await ensurePartitions(records);
+      // One transaction: the calls, then the rollups of those that were new.
+      return inTransaction(pool, async (client) => {
+        const res = await client.query<{ k: string }>({
+          name: 'pilotlight_insert_calls',
+          text: INSERT_CALLS_SQL,
+          values: [text(projectId), receivedAtMs, ...columns],
+        });
+        const stored = new Set(res.rows.map((r) => r.k));
+        // Positions of the stored records: the first of any repeats inside the batch.
+        const newIndexes: number[] = [];
+        records.forEach((r, i) => {
+          const k = `${r.traceId}/${r.spanId}/${BigInt(r.startTimeUnixNano)}`;
+          if (stored.delete(k)) newIndexes.push(i);
+        });
+        const fresh = newIndexes.map((i) => records[i] as CallRecord);
+        await writeRollups(client, projectId, fresh);
+        await writeModels(client, projectId, fresh);
+        return {
+          inserted: newIndexes.length,
+          duplicates: records.length - newIndexes.length,
+          newIndexes,
+        };
+      });
+    });
+  };
+
   return {
     schema,
     pool,
     async insertCalls(projectId, records): Promise<InsertResult> {
-      guard();
-      if (records.length === 0) return { inserted: 0, duplicates: 0 };
-      // Built before any write: a malformed record rejects the whole batch untouched.
-      const columns = toColumnArrays(records);
-      const receivedAtMs = Date.now();
-      return run(async () => {
-        await ensurePartitions(records);
-        // One transaction: the calls, then the rollups of those that were new.
-        return inTransaction(pool, async (client) => {
-          const res = await client.query<{ k: string }>({
-            name: 'pilotlight_insert_calls',
-            text: INSERT_CALLS_SQL,
-            values: [text(projectId), receivedAtMs, ...columns],
-          });
-          const fresh = new Set(res.rows.map((r) => r.k));
-          // Positions of the stored records: the first of any repeats inside the batch.
-          const newIndexes: number[] = [];
-          records.forEach((r, i) => {
-            const k = `${r.traceId}/${r.spanId}/${BigInt(r.startTimeUnixNano)}`;
-            if (fresh.delete(k)) newIndexes.push(i);
-          });
-          await writeRollups(
-            client,
-            projectId,
-            newIndexes.map((i) => records[i] as CallRecord),
-          );
-          const result = {
-            inserted: newIndexes.length,
-            duplicates: records.length - newIndexes.length,
-            newIndexes,
-          };
-          return result;
-        });
-      });
+      const { inserted, duplicates } = await insertDetailed(projectId, records);
+      return { inserted, duplicates };
     },
+    insertCallsDetailed: (projectId, records) => insertDetailed(projectId, records),
     async listCalls(projectId, q): Promise<SpanPage> {
       const where = ['project_id = $1'];
       const values: unknown[] = [projectId];
@@ -473,9 +493,27 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       knownDays.clear();
       return result;
     },
+    async listModels(projectId) {
+      return run(() => listModels(pool, projectId));
+    },
+    async updateModelMetadata(projectId, model, patch) {
+      return run(() => updateModelMetadata(pool, projectId, model, patch));
+    },
+    async deleteCallsBefore(beforeUnixNano, limit) {
+      const deleted = await run(() => deleteCallsBefore(pool, schema, beforeUnixNano, limit));
+      knownDays.clear();
+      return deleted;
+    },
+    async deleteRollupsBefore(beforeMs, limit) {
+      return run(() => deleteRollupsBefore(pool, beforeMs, limit));
+    },
+    sizeBytes() {
+      return closed ? 0 : sizeBytes;
+    },
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(sizeTimer);
       await pool.end();
     },
   };
