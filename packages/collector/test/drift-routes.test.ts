@@ -191,6 +191,46 @@ describe('createDriftRoutes', () => {
     }
   });
 
+  it('saves a baseline that a monitor then uses as its reference', async () => {
+    const saved = await send('POST', '/api/drift/baselines', {
+      id: 'launch',
+      feature: 'latency',
+      from: iso(T0),
+      to: T0 + 60 * MIN,
+      cap: 200,
+    });
+    expect(saved.status).toBe(201);
+    expect(await saved.json()).toMatchObject({ id: 'launch', total: 300, sampled: true });
+    const list = (await (await app.request('/api/drift/baselines')).json()) as {
+      data: { id: string; feature: string }[];
+    };
+    expect(list.data.map((b) => [b.id, b.feature])).toEqual([['launch', 'latency']]);
+    await send('PUT', '/api/drift/monitors/vs-launch', {
+      ...monitor,
+      referenceWindow: { type: 'baseline', baselineId: 'launch' },
+    });
+    const run = (await (
+      await send('POST', '/api/drift/monitors/vs-launch/run')
+    ).json()) as DriftRun;
+    expect(run).toMatchObject({
+      status: 'ok',
+      drifted: true,
+      reference: { source: 'baseline', baselineId: 'launch', size: 200, total: 300 },
+    });
+    for (const [body, field] of [
+      [{ feature: 'speed', from: T0, to: T0 + MIN }, 'feature'],
+      [{ feature: 'latency', from: T0 + MIN, to: T0 }, 'to'],
+      [{ feature: 'latency', from: 'soon', to: T0 }, 'from'],
+      [{ feature: 'latency', from: T0, to: T0 + MIN, cap: 5 }, 'cap'],
+    ] as const) {
+      const res = await send('POST', '/api/drift/baselines', body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(
+        ((await res.json()) as { issues: { path: string }[] }).issues.map((i) => i.path),
+      ).toContain(field);
+    }
+  });
+
   it('serves a report as JSON and as self-contained HTML', async () => {
     const q = `feature=latency&feature=model,confidence&reference=${iso(T0)}..${iso(T0 + 60 * MIN)}&current=${T0 + 90 * MIN}..${T0 + 120 * MIN}`;
     const res = await app.request(`/api/drift/report?${q}`);

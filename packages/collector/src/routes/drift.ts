@@ -3,7 +3,13 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { toRuleIssues } from '../alerts/rule.js';
 import type { FeatureSource } from '../drift/feature-source.js';
-import { DRIFT_METHODS, parseDriftMonitor, parseDriftMonitorInput } from '../drift/monitor.js';
+import { isFeatureError, parseFeature } from '../drift/features.js';
+import {
+  DRIFT_METHODS,
+  featureFiltersSchema,
+  parseDriftMonitor,
+  parseDriftMonitorInput,
+} from '../drift/monitor.js';
 import type { DriftMonitors } from '../drift/monitors.js';
 import {
   buildDriftReport,
@@ -64,6 +70,36 @@ const reportQuery = z.strictObject({
   operation: z.string().max(256).optional(),
 });
 
+const baselineBody = z.strictObject({
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'use letters, digits and . _ : -')
+    .optional(),
+  projectId: z.string().min(1).max(256).optional(),
+  feature: z.string().min(1).max(300),
+  filters: featureFiltersSchema.default({}),
+  /** The window sampled: ISO 8601 times or Unix ms. */
+  from: z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = typeof v === 'number' ? v : time(v);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 time or Unix ms' });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+  to: z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = typeof v === 'number' ? v : time(v);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 time or Unix ms' });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+  cap: z.number().int().min(100).max(1_000_000).optional(),
+});
+
 /** JSON without losing infinite statistics (written as `"Infinity"`). */
 function json(c: Context, value: unknown, status: 200 | 201 = 200): Response {
   const text = JSON.stringify(value, (_k, v: unknown) =>
@@ -90,6 +126,9 @@ export interface DriftRoutesDeps {
  * - `DELETE /api/drift/monitors/:id` → 204, 404 when unknown (its runs are kept);
  * - `POST /api/drift/monitors/:id/run` → the stored run, 404 when unknown;
  * - `GET /api/drift/runs?monitorId=&limit=` → `{ data: runs }`, newest first;
+ * - `POST /api/drift/baselines` `{ id?, feature, filters?, from, to, cap? }` → 201: a saved
+ *   sample that monitors can use as their reference (`{ type: 'baseline', baselineId }`);
+ * - `GET /api/drift/baselines` → `{ data }` (without their values);
  * - `GET /api/drift/report?feature=latency&feature=model&reference=FROM..TO&current=FROM..TO&format=json|html`.
  *
  * Every 4xx answers `{ error, message, issues }`, the issues naming each bad field.
@@ -166,6 +205,37 @@ export function createDriftRoutes(deps: DriftRoutesDeps): Hono {
     return json(c, {
       data: await monitors.runs(q.data.monitorId, q.data.limit ?? DEFAULT_RUNS_LIMIT),
     });
+  });
+
+  app.post('/api/drift/baselines', async (c) => {
+    const body = await jsonBody(c);
+    if (!body.ok) return body.response;
+    const q = baselineBody.safeParse(body.value);
+    if (!q.success) return invalid(c, toRuleIssues(q.error));
+    const b = q.data;
+    const issues = [];
+    const f = parseFeature(b.feature);
+    if (isFeatureError(f)) issues.push({ path: 'feature', message: f.error });
+    if (!(b.from < b.to)) issues.push({ path: 'to', message: 'must be after from' });
+    if (issues.length > 0) return invalid(c, issues);
+    const saved = await monitors.saveBaseline({
+      projectId: b.projectId ?? deps.projectId,
+      feature: b.feature,
+      filters: b.filters,
+      fromMs: b.from,
+      toMs: b.to,
+      ...(b.id === undefined ? {} : { id: b.id }),
+      ...(b.cap === undefined ? {} : { cap: b.cap }),
+    });
+    return c.json(saved, 201);
+  });
+
+  app.get('/api/drift/baselines', async (c) => {
+    const q = z
+      .strictObject({ projectId: z.string().min(1).max(256).optional() })
+      .safeParse(c.req.query());
+    if (!q.success) return invalid(c, toRuleIssues(q.error));
+    return c.json({ data: await monitors.store.listBaselines(q.data.projectId ?? deps.projectId) });
   });
 
   app.get('/api/drift/report', async (c) => {
