@@ -283,11 +283,11 @@ function RuleRow(props: { rule: Rule; onChange: () => void }) {
       <td>{filters || DASH}</td>
       <td>{r.groupBy ?? DASH}</td>
       <td>{r.enabled ? 'yes' : 'muted'}</td>
-      <td class="actions">
+      <td>
         {fromFile ? (
           <span class="muted">edit the config file</span>
         ) : (
-          <>
+          <div class="actions">
             <button type="button" onClick={() => setEditing(true)} disabled={editing}>
               Edit
             </button>
@@ -314,7 +314,7 @@ function RuleRow(props: { rule: Rule; onChange: () => void }) {
                 Delete
               </button>
             )}
-          </>
+          </div>
         )}
       </td>
     </tr>
@@ -413,16 +413,20 @@ function NewRuleForm(props: { onCreated: () => void }) {
       <button type="submit">Create rule</button>
       {problem ? (
         <div class="field-error" role="alert">
-          {problem.message}
           {problem instanceof ApiError && problem.issues.length > 0 ? (
-            <ul>
-              {problem.issues.map((i) => (
-                <li key={`${i.path}:${i.message}`}>
-                  <code>{i.path}</code>: {i.message}
-                </li>
-              ))}
-            </ul>
-          ) : null}
+            <>
+              The collector refused the rule:
+              <ul>
+                {problem.issues.map((i) => (
+                  <li key={`${i.path}:${i.message}`}>
+                    <code>{i.path}</code>: {i.message}
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : (
+            problem.message
+          )}
         </div>
       ) : null}
     </form>
