@@ -62,8 +62,10 @@ export interface DriftAndAlerts {
 }
 
 /**
- * Opens drift monitors and alerting on the collector's database.
+ * Opens drift monitors and alerting on the collector's database (two more connections to
+ * the same file: one writes drift and alert tables, one reads calls).
  *
+ * @throws {RangeError} for an in-memory database.
  * @example
  * ```ts
  * const jobs = openDriftAndAlerts({ dbPath: store.path, store, projectId: 'default', config });
@@ -73,6 +75,10 @@ export interface DriftAndAlerts {
  * ```
  */
 export function openDriftAndAlerts(options: DriftAndAlertsOptions): DriftAndAlerts {
+  // A second connection to ':memory:' would be another, empty database.
+  if (options.dbPath === ':memory:' || options.dbPath === '') {
+    throw new RangeError('drift monitors need the collector database file, not an in-memory one');
+  }
   const db = new Database(options.dbPath);
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const reader = new Database(options.dbPath, { readonly: true });
