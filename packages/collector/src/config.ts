@@ -27,6 +27,8 @@ export interface CollectorConfig {
   retentionDays: number | null;
   /** Days rollup buckets are kept; null keeps them forever. At least `retentionDays`. */
   rollupRetentionDays: number | null;
+  /** Days audit entries are kept; null keeps them forever. */
+  auditRetentionDays: number | null;
 }
 
 const integer = (min: number, max: number) =>
@@ -54,6 +56,7 @@ const envSchema = z.object({
     .default('full'),
   PILOTLIGHT_RETENTION_DAYS: integer(1, 36_500).optional(),
   PILOTLIGHT_ROLLUP_RETENTION_DAYS: integer(1, 36_500).optional(),
+  PILOTLIGHT_AUDIT_RETENTION_DAYS: integer(1, 36_500).optional(),
 });
 
 /** Thrown by {@link parseConfig}; `message` names every bad variable and its value. */
@@ -112,5 +115,6 @@ export function parseConfig(env: Record<string, string | undefined>): CollectorC
     sqliteSynchronous: v.PILOTLIGHT_SQLITE_SYNCHRONOUS,
     retentionDays: v.PILOTLIGHT_RETENTION_DAYS ?? null,
     rollupRetentionDays: v.PILOTLIGHT_ROLLUP_RETENTION_DAYS ?? null,
+    auditRetentionDays: v.PILOTLIGHT_AUDIT_RETENTION_DAYS ?? null,
   };
 }

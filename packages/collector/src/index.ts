@@ -27,6 +27,8 @@ export {
   type RetentionRunResult,
   startRetention,
 } from './jobs/retention.js';
+export { MAX_AUDIT_PAGE_SIZE } from './routes/audit.js';
+export { auditRecords, deferAudit } from './routes/audit-context.js';
 export { CSV_COLUMNS, csvField, EXPORT_PAGE_SIZE } from './routes/export.js';
 export {
   MODEL_WINDOWS_MS,
@@ -43,6 +45,10 @@ export {
   type SqliteStoreOptions,
 } from './store/sqlite/sqlite-store.js';
 export {
+  type AuditEntry,
+  type AuditQuery,
+  type AuditStore,
+  hasAudit,
   hasReadSide,
   type InsertDetail,
   type InsertResult,
@@ -52,5 +58,6 @@ export {
   type SpanPage,
   type SpanQuery,
   type SpanStore,
+  type StoredAuditEntry,
   type StoredModel,
 } from './store/store.js';

@@ -12,6 +12,7 @@ Starts the collector. Configuration comes from the environment:
   PILOTLIGHT_SQLITE_SYNCHRONOUS   full (default: survives power loss) or normal (survives a crash)
   PILOTLIGHT_RETENTION_DAYS       delete calls older than this many days (default: keep)
   PILOTLIGHT_ROLLUP_RETENTION_DAYS  delete rollups older than this many days (default: keep)
+  PILOTLIGHT_AUDIT_RETENTION_DAYS   delete audit entries older than this many days (default: keep)
 `;
 
 async function serveCommand(): Promise<void> {
@@ -33,6 +34,7 @@ async function serveCommand(): Promise<void> {
     sqliteSynchronous: config.sqliteSynchronous,
     retentionDays: config.retentionDays,
     rollupRetentionDays: config.rollupRetentionDays,
+    auditRetentionDays: config.auditRetentionDays,
   });
   process.stdout.write(
     `pilotlight collector listening on ${collector.url}\n` +

@@ -1,10 +1,11 @@
 import type { PriceBook } from '@pilotlight/conventions';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { matchedRoutes, routePath } from 'hono/route';
 import { CollectorError, PayloadTooLargeError, StoreUnavailableError } from './errors.js';
 import { type CollectorMetrics, createMetrics } from './metrics/metrics.js';
 import { RpcStatus } from './otlp/proto.js';
+import { auditMiddleware, auditRoutes } from './routes/audit.js';
+import { answeringRoute } from './routes/audit-context.js';
 import { exportRoutes } from './routes/export.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes, mediaType, PROTOBUF_TYPE } from './routes/ingest.js';
@@ -12,7 +13,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { queryRoutes } from './routes/query.js';
 import { summaryRoutes } from './routes/summary.js';
-import { hasReadSide, type SpanStore } from './store/store.js';
+import { hasAudit, hasReadSide, type SpanStore } from './store/store.js';
 
 /** The project everything belongs to until keys map requests to projects. */
 export const DEFAULT_PROJECT_ID = 'default';
@@ -68,9 +69,11 @@ export function createApp(deps: AppDeps): Hono {
   // Counted by route pattern, never the raw path, so label values stay bounded.
   app.use('*', async (c, next) => {
     await next();
-    const route = matchedRoutes(c).length > 1 ? routePath(c, -1) : '(unmatched)';
-    metrics.recordHttpRequest(route, c.req.method, c.res.status);
+    metrics.recordHttpRequest(answeringRoute(c), c.req.method, c.res.status);
   });
+  const now = deps.now ?? Date.now;
+  // Every API read and change is recorded (who, what, when, how many records).
+  if (hasAudit(store)) app.use('/api/*', auditMiddleware({ store, projectId, now }));
   app.route('/', healthRoutes(deps.store));
   app.route('/', metricsRoutes(metrics));
   app.route(
@@ -89,9 +92,10 @@ export function createApp(deps: AppDeps): Hono {
   // Routes over rollups need an engine with the read side (SQLite today).
   if (hasReadSide(store)) {
     app.route('/', summaryRoutes({ store, projectId }));
-    app.route('/', modelRoutes({ store, projectId, now: deps.now ?? Date.now }));
+    app.route('/', modelRoutes({ store, projectId, now }));
   }
 
+  if (hasAudit(store)) app.route('/', auditRoutes({ store, projectId }));
   if (deps.dashboard !== undefined) app.route('/', deps.dashboard);
 
   app.notFound((c) =>

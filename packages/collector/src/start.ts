@@ -29,6 +29,8 @@ export interface StartCollectorOptions {
   retentionDays?: number | null;
   /** Days rollups are kept; unset or null keeps them forever. */
   rollupRetentionDays?: number | null;
+  /** Days audit entries are kept; unset or null keeps them forever. */
+  auditRetentionDays?: number | null;
 }
 
 /** A running collector. */
@@ -65,6 +67,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
   const retention: RetentionJob = startRetention(store, {
     callRetentionDays: options.retentionDays ?? null,
     rollupRetentionDays: options.rollupRetentionDays ?? null,
+    auditRetentionDays: options.auditRetentionDays ?? null,
   });
   const host = options.host ?? DEFAULT_HOST;
   let server: ReturnType<typeof serve>;

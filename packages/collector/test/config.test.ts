@@ -24,6 +24,7 @@ describe('parseConfig', () => {
       sqliteSynchronous: 'full',
       retentionDays: null,
       rollupRetentionDays: null,
+      auditRetentionDays: null,
     });
   });
 
@@ -37,6 +38,7 @@ describe('parseConfig', () => {
         PILOTLIGHT_SQLITE_SYNCHRONOUS: 'NORMAL',
         PILOTLIGHT_RETENTION_DAYS: '30',
         PILOTLIGHT_ROLLUP_RETENTION_DAYS: '400',
+        PILOTLIGHT_AUDIT_RETENTION_DAYS: '730',
       }),
     ).toEqual({
       port: 0,
@@ -46,6 +48,7 @@ describe('parseConfig', () => {
       sqliteSynchronous: 'normal',
       retentionDays: 30,
       rollupRetentionDays: 400,
+      auditRetentionDays: 730,
     });
   });
 
@@ -59,6 +62,7 @@ describe('parseConfig', () => {
     ['PILOTLIGHT_RETENTION_DAYS', '0'],
     ['PILOTLIGHT_RETENTION_DAYS', 'ten'],
     ['PILOTLIGHT_ROLLUP_RETENTION_DAYS', '-5'],
+    ['PILOTLIGHT_AUDIT_RETENTION_DAYS', '1.5'],
   ])('names %s=%s as invalid', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.variables).toEqual([name]);

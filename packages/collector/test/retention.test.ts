@@ -80,7 +80,7 @@ describe('retention', () => {
         rollupRetentionDays: 365,
         now: () => NOW,
       }).runOnce(),
-    ).toEqual({ calls: 0, rollups: 0 });
+    ).toEqual({ calls: 0, rollups: 0, audit: 0 });
   });
 
   it('lets ingest through between delete batches', async () => {
@@ -115,7 +115,7 @@ describe('retention', () => {
 
   it('does nothing when no retention is set, and stops idempotently', async () => {
     const job = startRetention(t.store, { callRetentionDays: null, rollupRetentionDays: null });
-    expect(await job.runOnce()).toEqual({ calls: 0, rollups: 0 });
+    expect(await job.runOnce()).toEqual({ calls: 0, rollups: 0, audit: 0 });
     await job.stop();
     await job.stop();
   });

@@ -1,4 +1,4 @@
-import type { ReadSideStore } from '../store/store.js';
+import type { AuditStore, ReadSideStore } from '../store/store.js';
 
 /** How often the retention job runs (ms). */
 export const DEFAULT_RETENTION_INTERVAL_MS = 60_000;
@@ -16,6 +16,8 @@ export interface RetentionOptions {
   callRetentionDays: number | null;
   /** Rollup buckets that started more than this many days ago are deleted; null keeps them. */
   rollupRetentionDays: number | null;
+  /** Audit entries older than this many days are deleted; null or unset keeps them. */
+  auditRetentionDays?: number | null;
   intervalMs?: number;
   batchSize?: number;
   /** Clock (default `Date.now`). */
@@ -28,6 +30,7 @@ export interface RetentionOptions {
 export interface RetentionRunResult {
   calls: number;
   rollups: number;
+  audit: number;
 }
 
 /** A running retention job. */
@@ -52,7 +55,10 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * // … on shutdown:
  * await job.stop();
  */
-export function startRetention(store: ReadSideStore, options: RetentionOptions): RetentionJob {
+export function startRetention(
+  store: ReadSideStore & Partial<AuditStore>,
+  options: RetentionOptions,
+): RetentionJob {
   const batchSize = options.batchSize ?? DEFAULT_RETENTION_BATCH_SIZE;
   const now = options.now ?? Date.now;
   const onError = options.onError ?? ((error: unknown) => console.error(error));
@@ -72,7 +78,7 @@ export function startRetention(store: ReadSideStore, options: RetentionOptions):
 
   async function run(): Promise<RetentionRunResult> {
     const at = now();
-    const result: RetentionRunResult = { calls: 0, rollups: 0 };
+    const result: RetentionRunResult = { calls: 0, rollups: 0, audit: 0 };
     if (options.callRetentionDays !== null) {
       const cutoffNs = BigInt(at - options.callRetentionDays * DAY_MS) * 1_000_000n;
       result.calls = await drain((limit) => store.deleteCallsBefore(cutoffNs, limit));
@@ -80,6 +86,12 @@ export function startRetention(store: ReadSideStore, options: RetentionOptions):
     if (options.rollupRetentionDays !== null) {
       const cutoffMs = at - options.rollupRetentionDays * DAY_MS;
       result.rollups = await drain((limit) => store.deleteRollupsBefore(cutoffMs, limit));
+    }
+    const auditDays = options.auditRetentionDays ?? null;
+    const deleteAudit = store.deleteAuditBefore?.bind(store);
+    if (auditDays !== null && deleteAudit !== undefined) {
+      const cutoffMs = at - auditDays * DAY_MS;
+      result.audit = await drain((limit) => deleteAudit(cutoffMs, limit));
     }
     return result;
   }
@@ -91,7 +103,10 @@ export function startRetention(store: ReadSideStore, options: RetentionOptions):
     return running;
   }
 
-  const enabled = options.callRetentionDays !== null || options.rollupRetentionDays !== null;
+  const enabled =
+    options.callRetentionDays !== null ||
+    options.rollupRetentionDays !== null ||
+    (options.auditRetentionDays ?? null) !== null;
   const timer = enabled
     ? setInterval(() => {
         if (running === null) runOnce().catch(onError);

@@ -3,6 +3,7 @@ import { callRecordSchema } from '@pilotlight/conventions';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { SpanCursor, SpanQuery, SpanStore } from '../store/store.js';
+import { deferAudit } from './audit-context.js';
 import { fromStore, invalid, spanFilterShape } from './query.js';
 
 /**
@@ -78,14 +79,28 @@ export function exportRoutes(options: {
     let page = await fromStore(store.listCalls(projectId, base));
     let after: SpanCursor | null = page.next;
     let first = true;
+    let sent = 0;
+    // Rows the client has taken: with a queue of one chunk, `pull` runs only once the
+    // previous chunk was read, so everything enqueued before a pull was delivered.
+    let delivered = 0;
+    // Recorded once the stream ends, however it ends, with the rows the client took.
+    const finishAudit = deferAudit(c);
+    let audited = false;
+    const audit = (): void => {
+      if (audited) return;
+      audited = true;
+      finishAudit(delivered).catch((error: unknown) => options.logError?.(error));
+    };
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
+          delivered = sent;
           try {
             if (!first) {
               if (after === null) {
                 controller.close();
+                audit();
                 return;
               }
               page = await store.listCalls(projectId, { ...base, after });
@@ -94,11 +109,16 @@ export function exportRoutes(options: {
             let chunk = first ? format.header : '';
             first = false;
             for (const r of page.data) chunk += format.row(r);
+            sent += page.data.length;
             controller.enqueue(encoder.encode(chunk));
           } catch (error) {
             options.logError?.(error);
             controller.error(error);
+            audit();
           }
+        },
+        cancel() {
+          audit();
         },
       },
       // One page in the queue at most: the next read waits for the client.

@@ -8,6 +8,7 @@ import {
   summarize,
 } from '../rollups/summary.js';
 import type { ModelMetadata, ReadSideStore, StoredModel } from '../store/store.js';
+import { auditRecords } from './audit-context.js';
 import { fromStore, invalid } from './query.js';
 
 const DAY_MS = 86_400_000;
@@ -111,6 +112,7 @@ export function modelRoutes(options: {
 
   app.get('/api/models', async (c) => {
     const models = await fromStore(store.listModels(projectId));
+    auditRecords(c, models.length);
     return c.json({ data: await entries(models) });
   });
 
@@ -135,6 +137,7 @@ export function modelRoutes(options: {
     const updated = await fromStore(store.updateModelMetadata(projectId, id, patch));
     if (updated === null)
       throw new NotFoundError(`model ${id} has never been seen in this project`);
+    auditRecords(c, 1);
     const [entry] = await entries([updated]);
     return c.json(entry);
   });

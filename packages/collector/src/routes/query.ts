@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { type Issue, NotFoundError, StoreUnavailableError, ValidationError } from '../errors.js';
 import type { SpanCursor, SpanQuery, SpanStore } from '../store/store.js';
+import { auditRecords } from './audit-context.js';
 
 /** Page size when `limit` is not given. */
 export const DEFAULT_PAGE_SIZE = 100;
@@ -110,6 +111,7 @@ export function queryRoutes(options: { store: SpanStore; projectId: string }): H
     if (p.to !== undefined) query.toUnixNano = p.to;
     if (p.cursor !== undefined) query.after = p.cursor;
     const page = await fromStore(store.listCalls(projectId, query));
+    auditRecords(c, page.data.length);
     return c.json({
       data: page.data,
       nextCursor: page.next === null ? null : encodeCursor(page.next),
@@ -124,6 +126,7 @@ export function queryRoutes(options: { store: SpanStore; projectId: string }): H
       ]);
     }
     const spans = await fromStore(store.getTrace(projectId, parsed.data));
+    auditRecords(c, spans.length);
     if (spans.length === 0) throw new NotFoundError(`trace ${parsed.data} not found`);
     return c.json({ traceId: parsed.data, spans });
   });

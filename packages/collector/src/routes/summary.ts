@@ -8,6 +8,7 @@ import {
   summarize,
 } from '../rollups/summary.js';
 import type { ReadSideStore } from '../store/store.js';
+import { auditRecords } from './audit-context.js';
 import { fromStore, invalid, timeSchema } from './query.js';
 
 /** Range of a summary when `from` is not given: the 24 hours before `to`. */
@@ -82,7 +83,13 @@ export function summaryRoutes(options: { store: ReadSideStore; projectId: string
     }
     const { projectId: _, ...dimensions } = filter;
     const rows = await fromStore(store.readRollups(projectId, ranges, dimensions));
-    return c.json(summarize(rows, summaryOptions));
+    const summary = summarize(rows, summaryOptions);
+    // A summary's records are its groups × intervals.
+    auditRecords(
+      c,
+      summary.groups.reduce((n, g) => n + g.points.length, 0),
+    );
+    return c.json(summary);
   });
   return app;
 }

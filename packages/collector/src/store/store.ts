@@ -141,3 +141,52 @@ export function hasReadSide<T extends SpanStore>(store: T): store is T & ReadSid
   const s = store as Partial<ReadSideStore>;
   return typeof s.readRollups === 'function' && typeof s.listModels === 'function';
 }
+
+/** One audited API request. */
+export interface AuditEntry {
+  /** Unix ms when the answer was complete. */
+  atMs: number;
+  /** Id of the API key used (never the key itself); null without key authentication. */
+  keyId: string | null;
+  method: string;
+  /** Route pattern (`/api/traces/:traceId`). */
+  route: string;
+  /** The path as requested (holds path parameters such as the trace or model id). */
+  path: string;
+  /** Query parameters and path parameters as sent (a body's field names for changes). */
+  filters: Record<string, string>;
+  status: number;
+  /** Records returned or changed; null when the answer is not a list of records. */
+  records: number | null;
+}
+
+/** A stored {@link AuditEntry} with its position. */
+export interface StoredAuditEntry extends AuditEntry {
+  seq: number;
+}
+
+/** Filters and page of an audit listing. */
+export interface AuditQuery {
+  fromMs?: number;
+  toMs?: number;
+  route?: string;
+  keyId?: string;
+  limit: number;
+  /** Continue below this `seq` (newest first). */
+  beforeSeq?: number;
+}
+
+/** Where the audit log of reads and changes lives. */
+export interface AuditStore {
+  appendAudit(projectId: string, entry: AuditEntry): Promise<void>;
+  /** Entries newest first. */
+  listAudit(projectId: string, query: AuditQuery): Promise<StoredAuditEntry[]>;
+  /** Deletes at most `limit` entries older than `beforeMs`; returns how many. */
+  deleteAuditBefore(beforeMs: number, limit: number): Promise<number>;
+}
+
+/** Whether a store also keeps an audit log. */
+export function hasAudit<T extends SpanStore>(store: T): store is T & AuditStore {
+  const s = store as Partial<AuditStore>;
+  return typeof s.appendAudit === 'function' && typeof s.listAudit === 'function';
+}

@@ -89,6 +89,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Who read what: one row per API read or change, appended after the answer is built.
+    version: 4,
+    name: 'audit_log',
+    sql: `
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        project_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        key_id TEXT,
+        method TEXT NOT NULL,
+        route TEXT NOT NULL,
+        path TEXT NOT NULL,
+        filters TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        records INTEGER
+      );
+      CREATE INDEX audit_by_time ON audit_log (project_id, at_ms);
+    `,
+  },
 ];
 
 /**

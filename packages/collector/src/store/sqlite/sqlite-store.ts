@@ -13,12 +13,14 @@ import {
   storedRollupRowFromSql,
 } from '../../rollups/sql.js';
 import type {
+  AuditStore,
   InsertDetail,
   ModelMetadata,
   ReadSideStore,
   SpanPage,
   SpanQuery,
   SpanStore,
+  StoredAuditEntry,
   StoredModel,
 } from '../store.js';
 import { migrate } from './migrations.js';
@@ -45,7 +47,7 @@ export interface SqliteStoreOptions {
 }
 
 /** A {@link SpanStore} and {@link ReadSideStore} on one SQLite file (WAL), plus where that file is. */
-export interface SqliteSpanStore extends SpanStore, ReadSideStore {
+export interface SqliteSpanStore extends SpanStore, ReadSideStore, AuditStore {
   /** Absolute path of the database file. */
   readonly path: string;
 }
@@ -118,6 +120,18 @@ interface Row {
   source_dialect: string | null;
   warnings: string;
   attributes: string;
+}
+
+interface AuditRow {
+  seq: number;
+  at_ms: number;
+  key_id: string | null;
+  method: string;
+  route: string;
+  path: string;
+  filters: string;
+  status: number;
+  records: number | null;
 }
 
 interface ModelRow {
@@ -349,6 +363,14 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     }
     return deleted;
   });
+  const insertAudit = db.prepare(
+    `INSERT INTO audit_log (project_id, at_ms, key_id, method, route, path, filters, status, records)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const auditStatements = new Map<string, Database.Statement>();
+  const deleteAudit = db.prepare(
+    'DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at_ms < ? ORDER BY seq LIMIT ?)',
+  );
   const pageCount = db.prepare('PRAGMA page_count').pluck();
   const pageSize = db.prepare('PRAGMA page_size').pluck();
   const trace = db
@@ -454,6 +476,57 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     async deleteRollupsBefore(beforeMs, limit) {
       guard();
       return deleteRollupsBatch(beforeMs, limit);
+    },
+    async appendAudit(projectId, e) {
+      guard();
+      insertAudit.run(
+        projectId,
+        e.atMs,
+        e.keyId,
+        e.method,
+        e.route,
+        e.path,
+        JSON.stringify(e.filters),
+        e.status,
+        e.records,
+      );
+    },
+    async listAudit(projectId, q) {
+      guard();
+      const where = ['project_id = @projectId'];
+      if (q.fromMs !== undefined) where.push('at_ms >= @fromMs');
+      if (q.toMs !== undefined) where.push('at_ms < @toMs');
+      if (q.route !== undefined) where.push('route = @route');
+      if (q.keyId !== undefined) where.push('key_id = @keyId');
+      if (q.beforeSeq !== undefined) where.push('seq < @beforeSeq');
+      const key = where.join(' AND ');
+      let stmt = auditStatements.get(key);
+      if (stmt === undefined) {
+        stmt = db.prepare(`SELECT * FROM audit_log WHERE ${key} ORDER BY seq DESC LIMIT @limit`);
+        auditStatements.set(key, stmt);
+      }
+      const params: Record<string, unknown> = { projectId, limit: q.limit };
+      for (const k of ['fromMs', 'toMs', 'route', 'keyId', 'beforeSeq'] as const) {
+        if (q[k] !== undefined) params[k] = q[k];
+      }
+      const rows = stmt.all(params) as AuditRow[];
+      return rows.map(
+        (r): StoredAuditEntry => ({
+          seq: r.seq,
+          atMs: r.at_ms,
+          keyId: r.key_id,
+          method: r.method,
+          route: r.route,
+          path: r.path,
+          filters: JSON.parse(r.filters) as Record<string, string>,
+          status: r.status,
+          records: r.records,
+        }),
+      );
+    },
+    async deleteAuditBefore(beforeMs, limit) {
+      guard();
+      return deleteAudit.run(beforeMs, limit).changes;
     },
     sizeBytes() {
       if (closed) return 0;
