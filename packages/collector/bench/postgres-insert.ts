@@ -6,7 +6,9 @@
  * - `unnest`: one prepared `INSERT … SELECT FROM unnest($3::text[], …) ON CONFLICT
  *   DO NOTHING`, one array parameter per column;
  * - `copy`: `COPY` into a temporary staging table, then `INSERT … SELECT … ON
- *   CONFLICT DO NOTHING` from it, in one transaction.
+ *   CONFLICT DO NOTHING` from it, in one transaction;
+ * - `store`: `insertCalls` itself: the `unnest` insert plus the rollups and model
+ *   sightings of the new calls, in one transaction (the cost of the whole write path).
  *
  * Every method writes the same kind of fresh records; each batch counts only after
  * its commit (synchronous_commit on). Methods run interleaved, round by round, and
@@ -131,6 +133,10 @@ const unnest: Method = async (pool, _store, batch) => {
   return res.rowCount ?? 0;
 };
 
+/** The whole ingest write: unnest insert plus rollups and model sightings, in one transaction. */
+const store_: Method = async (_pool, store, batch) =>
+  (await store.insertCalls('bench', batch)).inserted;
+
 /** COPY text format: tab-separated, `\N` for NULL, backslash escapes; bytea as `\\x` hex. */
 function copyField(v: unknown, c: number): string {
   if (v === null || v === undefined) return '\\N';
@@ -209,6 +215,7 @@ async function main(): Promise<void> {
     ['values', values],
     ['unnest', unnest],
     ['copy', copy],
+    ['store', store_],
   ];
   try {
     await store.insertCalls('bench', [record(-1)]); // today's partition
@@ -221,7 +228,7 @@ async function main(): Promise<void> {
         const runs = new Map<string, number[]>(methods.map(([name]) => [name, []]));
         for (let round = 0; round < ROUNDS; round++) {
           for (const [name, method] of methods) {
-            await store.pool.query('TRUNCATE calls');
+            await store.pool.query('TRUNCATE calls, rollups, models');
             runs.get(name)?.push(await measure(method, store, batchSize, concurrency));
           }
         }
