@@ -78,7 +78,13 @@ async function setup(): Promise<{ client: OpenAI; finish: () => Promise<{ droppe
         silenceInitializationMessage: true,
         traceloopSyncEnabled: false,
       });
-      return { client: make(), finish: async () => (await traceloop.forceFlush(), {}) };
+      return {
+        client: make(),
+        finish: async () => {
+          await traceloop.forceFlush();
+          return {};
+        },
+      };
     }
     case 'openinference': {
       const { NodeSDK } = await import('@opentelemetry/sdk-node');
@@ -94,7 +100,13 @@ async function setup(): Promise<{ client: OpenAI; finish: () => Promise<{ droppe
       });
       sdk.start();
       new OpenAIInstrumentation().manuallyInstrument(OpenAI);
-      return { client: make(), finish: async () => (await sdk.shutdown(), {}) };
+      return {
+        client: make(),
+        finish: async () => {
+          await sdk.shutdown();
+          return {};
+        },
+      };
     }
   }
 }

@@ -22,10 +22,14 @@ function run(
   child: ChildProcess;
   done: Promise<{ code: number | null; signal: string | null; stderr: string }>;
 } {
-  const child = spawn(process.execPath, ['--conditions=@pilotlight/source', '--import', 'tsx', fixture(file)], {
-    env: { ...process.env, SDK_ENTRY, SINK_URL: sink.url, MODE: mode },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@pilotlight/source', '--import', 'tsx', fixture(file)],
+    {
+      env: { ...process.env, SDK_ENTRY, SINK_URL: sink.url, MODE: mode },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
