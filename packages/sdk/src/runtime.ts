@@ -2,7 +2,7 @@ import { context, propagation, type Tracer, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { createPriceBook, DEFAULT_PRICES } from '@pilotlight/conventions';
+import { createPriceBook, DEFAULT_PRICES, Otel } from '@pilotlight/conventions';
 import { isDuplicateProviderSpan } from './capture/duplicates.js';
 import { createRedactor } from './capture/redaction.js';
 import { type InitOptions, type ResolvedConfig, resolveConfig } from './config.js';
@@ -120,7 +120,7 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
       propagation.disable();
     };
   } else {
-    if (config.serviceName !== undefined) resourceAttributes['service.name'] = config.serviceName;
+    if (config.serviceName !== undefined) resourceAttributes[Otel.SERVICE_NAME] = config.serviceName;
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes(resourceAttributes),
       spanProcessors: [processor],
