@@ -29,6 +29,8 @@ export interface CollectorConfig {
   rollupRetentionDays: number | null;
   /** Days audit entries are kept; null keeps them forever. */
   auditRetentionDays: number | null;
+  /** Alert configuration file (JSON or YAML); null for none. */
+  alertsConfigFile: string | null;
 }
 
 const integer = (min: number, max: number) =>
@@ -57,6 +59,7 @@ const envSchema = z.object({
   PILOTLIGHT_RETENTION_DAYS: integer(1, 36_500).optional(),
   PILOTLIGHT_ROLLUP_RETENTION_DAYS: integer(1, 36_500).optional(),
   PILOTLIGHT_AUDIT_RETENTION_DAYS: integer(1, 36_500).optional(),
+  PILOTLIGHT_ALERTS_CONFIG: z.string().trim().min(1, 'expected a file path').optional(),
 });
 
 /** Thrown by {@link parseConfig}; `message` names every bad variable and its value. */
@@ -116,5 +119,6 @@ export function parseConfig(env: Record<string, string | undefined>): CollectorC
     retentionDays: v.PILOTLIGHT_RETENTION_DAYS ?? null,
     rollupRetentionDays: v.PILOTLIGHT_ROLLUP_RETENTION_DAYS ?? null,
     auditRetentionDays: v.PILOTLIGHT_AUDIT_RETENTION_DAYS ?? null,
+    alertsConfigFile: v.PILOTLIGHT_ALERTS_CONFIG ?? null,
   };
 }

@@ -31,6 +31,11 @@ export interface AppDeps {
    */
   metrics?: CollectorMetrics;
   /**
+   * More API routes (drift monitors, alerting…), mounted after the built-in ones and
+   * before the dashboard, behind the same metrics and audit middleware.
+   */
+  apiRoutes?: readonly Hono[];
+  /**
    * The web UI's routes (`createDashboardRoutes()` of `@pilotlight/dashboard`), mounted
    * after every API route so API paths keep priority.
    */
@@ -96,6 +101,7 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   if (hasAudit(store)) app.route('/', auditRoutes({ store, projectId }));
+  for (const routes of deps.apiRoutes ?? []) app.route('/', routes);
   if (deps.dashboard !== undefined) app.route('/', deps.dashboard);
 
   app.notFound((c) =>

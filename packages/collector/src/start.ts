@@ -2,14 +2,16 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { PriceBook } from '@pilotlight/conventions';
 import type { Hono } from 'hono';
+import { loadAlertsConfig } from './alerts/rule.js';
 import {
   DEFAULT_HOST,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_PORT,
   type SqliteSynchronous,
 } from './config.js';
+import { type DriftAndAlerts, openDriftAndAlerts } from './drift/wiring.js';
 import { type RetentionJob, startRetention } from './jobs/retention.js';
-import { createApp } from './server.js';
+import { createApp, DEFAULT_PROJECT_ID } from './server.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 
 /** Options of {@link startCollector}. */
@@ -31,6 +33,13 @@ export interface StartCollectorOptions {
   rollupRetentionDays?: number | null;
   /** Days audit entries are kept; unset or null keeps them forever. */
   auditRetentionDays?: number | null;
+  /**
+   * Drift monitors and alerting: their `/api/drift/*` and `/api/alerts*` routes and their
+   * jobs (default true; always off for an in-memory database).
+   */
+  driftAndAlerts?: boolean;
+  /** Alert configuration file (JSON or YAML): sinks, network policy, rules. */
+  alertsConfigFile?: string | null;
 }
 
 /** A running collector. */
@@ -58,20 +67,32 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     path: options.dbPath,
     synchronous: options.sqliteSynchronous ?? 'full',
   });
-  const app = createApp({
-    store,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    ...(options.prices === undefined ? {} : { prices: options.prices }),
-    ...(options.dashboard === undefined ? {} : { dashboard: options.dashboard }),
-  });
-  const retention: RetentionJob = startRetention(store, {
-    callRetentionDays: options.retentionDays ?? null,
-    rollupRetentionDays: options.rollupRetentionDays ?? null,
-    auditRetentionDays: options.auditRetentionDays ?? null,
-  });
-  const host = options.host ?? DEFAULT_HOST;
-  let server: ReturnType<typeof serve>;
+  let jobs: DriftAndAlerts | undefined;
+  let retention: RetentionJob | undefined;
+  let server: ReturnType<typeof serve> | undefined;
   try {
+    if ((options.driftAndAlerts ?? true) && store.path !== ':memory:') {
+      const file = options.alertsConfigFile ?? null;
+      jobs = openDriftAndAlerts({
+        dbPath: store.path,
+        store,
+        projectId: DEFAULT_PROJECT_ID,
+        ...(file === null ? {} : { config: await loadAlertsConfig(file) }),
+      });
+    }
+    const app = createApp({
+      store,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      ...(options.prices === undefined ? {} : { prices: options.prices }),
+      ...(options.dashboard === undefined ? {} : { dashboard: options.dashboard }),
+      ...(jobs === undefined ? {} : { apiRoutes: [jobs.routes] }),
+    });
+    retention = startRetention(store, {
+      callRetentionDays: options.retentionDays ?? null,
+      rollupRetentionDays: options.rollupRetentionDays ?? null,
+      auditRetentionDays: options.auditRetentionDays ?? null,
+    });
+    const host = options.host ?? DEFAULT_HOST;
     const address = await new Promise<AddressInfo>((resolve, reject) => {
       server = serve(
         { fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host },
@@ -79,7 +100,12 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       );
       server.once('error', reject);
     });
+    const listening = server!;
+    jobs?.start({
+      onError: (job, error) => console.error(`pilotlight: ${job} job failed:`, error),
+    });
     const shownHost = host.includes(':') ? `[${host}]` : host;
+    const stopRetention = retention;
     let closing: Promise<void> | undefined;
     return {
       url: `http://${shownHost}:${address.port}`,
@@ -87,17 +113,20 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       dbPath: store.path,
       close() {
         closing ??= new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          listening.close(() => resolve());
           // Idle keep-alive sockets would otherwise hold close() open.
-          if ('closeIdleConnections' in server) server.closeIdleConnections();
+          if ('closeIdleConnections' in listening) listening.closeIdleConnections();
         })
-          .then(() => retention.stop())
+          .then(() => stopRetention.stop())
+          .then(() => jobs?.close())
           .then(() => store.close());
         return closing;
       },
     };
   } catch (error) {
-    await retention.stop();
+    server?.close();
+    await retention?.stop();
+    jobs?.close();
     await store.close();
     throw error;
   }

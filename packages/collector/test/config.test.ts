@@ -25,6 +25,7 @@ describe('parseConfig', () => {
       retentionDays: null,
       rollupRetentionDays: null,
       auditRetentionDays: null,
+      alertsConfigFile: null,
     });
   });
 
@@ -39,6 +40,7 @@ describe('parseConfig', () => {
         PILOTLIGHT_RETENTION_DAYS: '30',
         PILOTLIGHT_ROLLUP_RETENTION_DAYS: '400',
         PILOTLIGHT_AUDIT_RETENTION_DAYS: '730',
+        PILOTLIGHT_ALERTS_CONFIG: 'pilotlight.config.yaml',
       }),
     ).toEqual({
       port: 0,
@@ -49,6 +51,7 @@ describe('parseConfig', () => {
       retentionDays: 30,
       rollupRetentionDays: 400,
       auditRetentionDays: 730,
+      alertsConfigFile: 'pilotlight.config.yaml',
     });
   });
 
