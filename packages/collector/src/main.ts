@@ -1,8 +1,15 @@
 #!/usr/bin/env node
 import { ConfigError, parseConfig } from './config.js';
+import { runDriftReportCommand } from './drift/cli.js';
+import { runExportCommand } from './export-cli.js';
 import { startCollector } from './start.js';
 
-const USAGE = `Usage: pilotlight serve
+const USAGE = `Usage: pilotlight serve | export | drift report
+
+  pilotlight export [options]        stream stored calls from a running collector (--help)
+  pilotlight drift report [options]  compare feature distributions of two windows (--help)
+
+pilotlight serve
 
 Starts the collector. Configuration comes from the environment:
   PILOTLIGHT_PORT                 port to listen on (default 4318; 0 = any free port)
@@ -13,6 +20,7 @@ Starts the collector. Configuration comes from the environment:
   PILOTLIGHT_RETENTION_DAYS       delete calls older than this many days (default: keep)
   PILOTLIGHT_ROLLUP_RETENTION_DAYS  delete rollups older than this many days (default: keep)
   PILOTLIGHT_AUDIT_RETENTION_DAYS   delete audit entries older than this many days (default: keep)
+  PILOTLIGHT_ALERTS_CONFIG        alert configuration file, JSON or YAML (sinks, network policy, rules)
 `;
 
 async function serveCommand(): Promise<void> {
@@ -35,6 +43,7 @@ async function serveCommand(): Promise<void> {
     retentionDays: config.retentionDays,
     rollupRetentionDays: config.rollupRetentionDays,
     auditRetentionDays: config.auditRetentionDays,
+    alertsConfigFile: config.alertsConfigFile,
   });
   process.stdout.write(
     `pilotlight collector listening on ${collector.url}\n` +
@@ -59,6 +68,14 @@ async function serveCommand(): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const command = argv[0] ?? 'serve';
   if (command === 'serve') return serveCommand();
+  if (command === 'export') {
+    process.exitCode = await runExportCommand(argv.slice(1));
+    return;
+  }
+  if (command === 'drift' && argv[1] === 'report') {
+    process.exitCode = await runDriftReportCommand(argv.slice(2));
+    return;
+  }
   if (command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE);
     return;
