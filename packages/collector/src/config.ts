@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_MODELS } from './metrics/metrics.js';
 
 /** OTLP/HTTP's registered port; the OpenTelemetry Collector listens here too. */
 export const DEFAULT_PORT = 4318;
@@ -31,6 +32,8 @@ export interface CollectorConfig {
   auditRetentionDays: number | null;
   /** Alert configuration file (JSON or YAML); null for none. */
   alertsConfigFile: string | null;
+  /** Distinct model names labelled in `/metrics` before the rest fold into `other`. */
+  metricsMaxModels: number;
 }
 
 const integer = (min: number, max: number) =>
@@ -59,6 +62,7 @@ const envSchema = z.object({
   PILOTLIGHT_RETENTION_DAYS: integer(1, 36_500).optional(),
   PILOTLIGHT_ROLLUP_RETENTION_DAYS: integer(1, 36_500).optional(),
   PILOTLIGHT_AUDIT_RETENTION_DAYS: integer(1, 36_500).optional(),
+  PILOTLIGHT_METRICS_MAX_MODELS: integer(1, 10_000).default(DEFAULT_MAX_MODELS),
   PILOTLIGHT_ALERTS_CONFIG: z.string().trim().min(1, 'expected a file path').optional(),
 });
 
@@ -120,5 +124,6 @@ export function parseConfig(env: Record<string, string | undefined>): CollectorC
     rollupRetentionDays: v.PILOTLIGHT_ROLLUP_RETENTION_DAYS ?? null,
     auditRetentionDays: v.PILOTLIGHT_AUDIT_RETENTION_DAYS ?? null,
     alertsConfigFile: v.PILOTLIGHT_ALERTS_CONFIG ?? null,
+    metricsMaxModels: v.PILOTLIGHT_METRICS_MAX_MODELS,
   };
 }

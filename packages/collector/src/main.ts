@@ -20,6 +20,7 @@ Starts the collector. Configuration comes from the environment:
   PILOTLIGHT_RETENTION_DAYS       delete calls older than this many days (default: keep)
   PILOTLIGHT_ROLLUP_RETENTION_DAYS  delete rollups older than this many days (default: keep)
   PILOTLIGHT_AUDIT_RETENTION_DAYS   delete audit entries older than this many days (default: keep)
+  PILOTLIGHT_METRICS_MAX_MODELS   model names labelled in /metrics before folding into "other" (default 100)
   PILOTLIGHT_ALERTS_CONFIG        alert configuration file, JSON or YAML (sinks, network policy, rules)
 `;
 
@@ -44,6 +45,7 @@ async function serveCommand(): Promise<void> {
     rollupRetentionDays: config.rollupRetentionDays,
     auditRetentionDays: config.auditRetentionDays,
     alertsConfigFile: config.alertsConfigFile,
+    metricsMaxModels: config.metricsMaxModels,
   });
   process.stdout.write(
     `pilotlight collector listening on ${collector.url}\n` +

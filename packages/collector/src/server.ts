@@ -30,6 +30,8 @@ export interface AppDeps {
    * store size and the ingest queue depth wired in).
    */
   metrics?: CollectorMetrics;
+  /** Model names labelled in the default metrics before folding into `other` (default 100). */
+  metricsMaxModels?: number;
   /**
    * More API routes (drift monitors, alerting…), mounted after the built-in ones and
    * before the dashboard, behind the same metrics and audit middleware.
@@ -68,6 +70,7 @@ export function createApp(deps: AppDeps): Hono {
     deps.metrics ??
     createMetrics({
       queueDepth: () => pending.spans,
+      ...(deps.metricsMaxModels === undefined ? {} : { maxModels: deps.metricsMaxModels }),
       ...(hasReadSide(store) ? { storeSizeBytes: () => store.sizeBytes() } : {}),
     });
 

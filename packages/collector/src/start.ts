@@ -40,6 +40,8 @@ export interface StartCollectorOptions {
   driftAndAlerts?: boolean;
   /** Alert configuration file (JSON or YAML): sinks, network policy, rules. */
   alertsConfigFile?: string | null;
+  /** Model names labelled in `/metrics` before folding into `other` (default 100). */
+  metricsMaxModels?: number;
 }
 
 /** A running collector. */
@@ -86,6 +88,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       ...(options.prices === undefined ? {} : { prices: options.prices }),
       ...(options.dashboard === undefined ? {} : { dashboard: options.dashboard }),
       ...(jobs === undefined ? {} : { apiRoutes: [jobs.routes] }),
+      ...(options.metricsMaxModels === undefined
+        ? {}
+        : { metricsMaxModels: options.metricsMaxModels }),
     });
     retention = startRetention(store, {
       callRetentionDays: options.retentionDays ?? null,

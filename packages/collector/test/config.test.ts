@@ -26,6 +26,7 @@ describe('parseConfig', () => {
       rollupRetentionDays: null,
       auditRetentionDays: null,
       alertsConfigFile: null,
+      metricsMaxModels: 100,
     });
   });
 
@@ -41,6 +42,7 @@ describe('parseConfig', () => {
         PILOTLIGHT_ROLLUP_RETENTION_DAYS: '400',
         PILOTLIGHT_AUDIT_RETENTION_DAYS: '730',
         PILOTLIGHT_ALERTS_CONFIG: 'pilotlight.config.yaml',
+        PILOTLIGHT_METRICS_MAX_MODELS: '20',
       }),
     ).toEqual({
       port: 0,
@@ -52,6 +54,7 @@ describe('parseConfig', () => {
       rollupRetentionDays: 400,
       auditRetentionDays: 730,
       alertsConfigFile: 'pilotlight.config.yaml',
+      metricsMaxModels: 20,
     });
   });
 

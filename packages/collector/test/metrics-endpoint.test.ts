@@ -123,4 +123,21 @@ describe('GET /metrics', () => {
       requests.some((m) => m.labels!.route === '(unmatched)' && m.labels.status === '404'),
     ).toBe(true);
   });
+
+  it('folds models beyond PILOTLIGHT_METRICS_MAX_MODELS into other', async () => {
+    const small = testApp({ metricsMaxModels: 2 });
+    try {
+      expect(await ingest(small.app, genAiSpans(8, 300, T0, 3_600_000))).toBe(200);
+      const text = await (await small.app.request('/metrics')).text();
+      const series = histogramSeries(
+        family(parsePrometheusText(text), METRIC_NAMES.operationDuration),
+      );
+      const models = new Set(series.map((s) => s.labels.gen_ai_request_model));
+      expect(models.size).toBe(3);
+      expect(models.has('other')).toBe(true);
+      expect(sum(series.map((s) => s.count))).toBe(300);
+    } finally {
+      await small.close();
+    }
+  });
 });
