@@ -102,6 +102,23 @@ describe('dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it('a custom time range narrows the calls table', async () => {
+    const { page, watch } = await watchedPage(stack);
+    const all = (await (await fetch(`${stack.url}/api/spans?limit=1000`)).json()) as {
+      data: { startTime: string }[];
+    };
+    // From the 10th newest span's start: only the spans at or after it remain.
+    const fromMs = Date.parse(all.data[9]?.startTime ?? '');
+    const expected = all.data.filter((c) => Date.parse(c.startTime) >= fromMs).length;
+    expect(expected).toBeLessThan(50);
+    await page.goto(`${stack.url}/calls?range=custom&from=${fromMs}&to=${Date.now() + 60_000}`);
+    await page.locator('table.calls tbody tr').first().waitFor();
+    expect(await rowCount(page)).toBe(expected);
+    expect(await page.getByLabel('Time range').inputValue()).toBe('custom');
+    expectClean(watch);
+    await page.close();
+  });
+
   it('pages through the calls with the cursor', async () => {
     const { page, watch } = await watchedPage(stack);
     await page.goto(`${stack.url}/calls`);
