@@ -2,15 +2,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CallRecord, JsonValue } from '@pilotlight/conventions';
 import Database from 'better-sqlite3';
-import { RollupBatch, toStoredRollupRow } from '../../rollups/rollup.js';
+import { RollupBatch, type StoredRollupRow, toStoredRollupRow } from '../../rollups/rollup.js';
 import {
   mergeSketchBytes,
-  type RollupSqlRow,
   rollupParams,
   rollupSelectQuery,
   rollupUpsertSql,
   SKETCH_MERGE_FUNCTION,
-  storedRollupRowFromSql,
 } from '../../rollups/sql.js';
 import type {
   AuditStore,
@@ -33,6 +31,9 @@ const BUSY_TIMEOUT_MS = 5_000;
  * keeps more of it in memory as the table grows.
  */
 const CACHE_SIZE_KIB = 32 * 1024;
+
+/** Prepared rollup reads kept (one per distinct query shape). */
+const MAX_CACHED_ROLLUP_STATEMENTS = 64;
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -120,6 +121,29 @@ interface Row {
   source_dialect: string | null;
   warnings: string;
   attributes: string;
+}
+
+/** A rollup row selected as an array, columns in `ROLLUP_COLUMNS` order (as `rollupSelectQuery` selects them). */
+function rollupFromArray(v: unknown[]): StoredRollupRow {
+  return {
+    projectId: v[0] as string,
+    bucketSec: v[1] as number,
+    bucketStartMs: v[2] as number,
+    service: v[3] as string,
+    provider: v[4] as string,
+    model: v[5] as string,
+    operation: v[6] as string,
+    calls: v[7] as number,
+    errors: v[8] as number,
+    inputTokens: v[9] as number,
+    outputTokens: v[10] as number,
+    cachedInputTokens: v[11] as number,
+    costUsd: v[12] as number,
+    confidenceSum: v[13] as number,
+    confidenceCount: v[14] as number,
+    latencySketch: v[15] as Buffer,
+    ttftSketch: v[16] as Buffer,
+  };
 }
 
 interface AuditRow {
@@ -371,6 +395,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
   const deleteAudit = db.prepare(
     'DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at_ms < ? ORDER BY seq LIMIT ?)',
   );
+  // Summary plans have few shapes (one to a handful of ranges, optional filters).
+  const rollupStatements = new Map<string, Database.Statement>();
   const pageCount = db.prepare('PRAGMA page_count').pluck();
   const pageSize = db.prepare('PRAGMA page_size').pluck();
   const trace = db
@@ -447,7 +473,15 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     async readRollups(projectId, ranges, filter) {
       guard();
       const q = rollupSelectQuery('sqlite', projectId, ranges, filter);
-      return (db.prepare(q.sql).all(...q.params) as RollupSqlRow[]).map(storedRollupRowFromSql);
+      let stmt = rollupStatements.get(q.sql);
+      if (stmt === undefined) {
+        // Rows as arrays (no per-row object with 17 named keys): the read is most of a
+        // month-long summary's time.
+        stmt = db.prepare(q.sql).raw(true);
+        if (rollupStatements.size >= MAX_CACHED_ROLLUP_STATEMENTS) rollupStatements.clear();
+        rollupStatements.set(q.sql, stmt);
+      }
+      return (stmt.all(...q.params) as unknown[][]).map(rollupFromArray);
     },
     async listModels(projectId) {
       guard();
