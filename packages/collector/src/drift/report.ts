@@ -304,6 +304,8 @@ function renderBins(bins: Bins, feature: string, nRef: number, nCur: number): st
   index.forEach((_, k) => {
     if (k % every !== 0) return;
     const x = overlay ? MARGIN.left + k * slot : MARGIN.left + (k + 0.5) * slot;
+    // keep clear of the last edge's label, drawn at the right end
+    if (overlay && x > MARGIN.left + w - 48) return;
     const text = labels[k]!.length > 14 ? `${labels[k]!.slice(0, 13)}…` : labels[k]!;
     parts.push(
       `<text x="${r(x)}" y="${CHART_HEIGHT - MARGIN.bottom + 14}" text-anchor="${overlay ? 'start' : 'middle'}">${esc(text)}</text>`,
