@@ -1,60 +1,73 @@
-// The drift demo, as a function: a local collector receives three hours of chat traffic over
-// OTLP/HTTP (normal, then shifted, then normal again); drift monitors and a drift alert rule
-// are created through the drift and alerts APIs; the jobs run on a simulated clock, so the
-// three hours play out in seconds; a signed webhook receives the alert; a report is written.
+// The drift demo, as a function, over the collector's public HTTP API only: a local collector
+// receives a normal reference hour and a shifted last hour of chat traffic over OTLP/HTTP;
+// drift monitors and drift alert rules are created through /api/drift/monitors and
+// /api/alerts/rules; the collector's own jobs evaluate the rules and deliver a signed webhook to
+// a receiver in this process; the drift report comes from /api/drift/report.
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import {
-  type AlertNotification,
-  buildDriftReport,
-  type DriftRun,
-  driftReportJson,
-  openDriftAndAlerts,
-  openSqliteStore,
-  parseAlertsConfig,
-  renderDriftReportHtml,
-  startCollector,
-  startWebhookReceiver,
-} from '@pilotlight/collector';
+import { startCollector } from '@pilotlight/collector';
 import { NORMAL, SHIFTED, type TrafficShape, trafficBatches } from './traffic.js';
 
 const MIN = 60_000;
 /** Calls per minute of traffic. */
 const CALLS_PER_MIN = 10;
-/** Signing secret shared by the webhook sink and the demo's receiver. */
+/** Signing secret shared by the webhook sink (config file) and the demo's receiver. */
 const SECRET = 'drift-demo-secret-0123456789';
+/** How long to wait for the collector's alert job (it evaluates once a minute). */
+const ALERT_TIMEOUT_MS = 4 * MIN;
 
 /** What the demo monitors, and the alert threshold on each monitor's statistic. */
-const MONITORS = [
+export const DEMO_MONITORS = [
   { id: 'latency', feature: 'latency', method: 'psi', threshold: 1, alertAt: 1 },
   { id: 'confidence', feature: 'confidence', method: 'ks', threshold: 0.01, alertAt: 0.3 },
   { id: 'model', feature: 'model', method: 'js', threshold: 0.2, alertAt: 0.2 },
 ] as const;
 
+/** One monitor run, as `POST /api/drift/monitors/:id/run` answers (the fields shown here). */
+export interface DemoRun {
+  monitorId: string;
+  method: string | null;
+  statistic: number | string | null;
+  pValue: number | null;
+  drifted: boolean;
+  reference: { size: number };
+  current: { size: number };
+}
+
+/** A webhook notification (the fields shown here; see the collector's alerts README). */
+export interface DemoNotification {
+  event: string;
+  status: string;
+  rule: { id: string; name: string | null; comparator: string };
+  value: number | null;
+  threshold: number | null;
+  window: { start: string; end: string };
+}
+
 /** Options of {@link runDriftDemo}. */
 export interface DriftDemoOptions {
-  /** Where the database and the report go. */
+  /** Where the database, the alerts config and the report go. */
   outDir: string;
   /** Progress lines. */
   log?: (line: string) => void;
-  /** The end of the simulated three hours (default: now, on a whole minute). */
-  endMs?: number;
 }
 
 /** What the demo saw. */
 export interface DriftDemoResult {
   collectorUrl: string;
-  /** Runs at the end of the shifted hour, then an hour later. */
-  shiftedRuns: DriftRun[];
-  recoveredRuns: DriftRun[];
-  /** Webhook notifications received, in order, with whether their signature verified. */
-  notifications: { body: AlertNotification; signatureValid: boolean | null }[];
+  runs: DemoRun[];
+  /** Webhook deliveries received, in order, with whether their signature verified. */
+  notifications: { body: DemoNotification; signatureValid: boolean; idempotencyKey: string }[];
   reportHtmlPath: string;
   reportJsonPath: string;
 }
 
 /**
- * Runs the demo end to end.
+ * Runs the demo end to end (about a minute or two: the collector evaluates alert rules once a
+ * minute).
  *
  * @example
  * ```ts
@@ -64,30 +77,39 @@ export interface DriftDemoResult {
 export async function runDriftDemo(options: DriftDemoOptions): Promise<DriftDemoResult> {
   const log = options.log ?? (() => undefined);
   mkdirSync(options.outDir, { recursive: true });
-  const end = Math.floor((options.endMs ?? Date.now()) / MIN) * MIN;
-  const t = (minutes: number) => end + minutes * MIN; // minutes relative to the end
-  let clock = t(-60);
-  const now = () => clock;
-
+  const receiver = await startReceiver();
+  const configFile = path.join(options.outDir, 'pilotlight.config.json');
+  writeFileSync(
+    configFile,
+    `${JSON.stringify(
+      {
+        // the receiver is plain http on loopback, which the SSRF policy refuses by default
+        network: { allowHttp: true, allow: ['127.0.0.1'] },
+        sinks: { demo: { type: 'webhook', url: `${receiver.url}/alerts`, secret: SECRET } },
+      },
+      null,
+      2,
+    )}\n`,
+  );
   const collector = await startCollector({
     dbPath: path.join(options.outDir, 'pilotlight.db'),
     port: 0,
-  });
-  const store = openSqliteStore({ path: collector.dbPath });
-  const receiver = await startWebhookReceiver({ secret: SECRET, now });
-  const jobs = openDriftAndAlerts({
-    dbPath: collector.dbPath,
-    store,
-    projectId: 'default',
-    now,
-    config: parseAlertsConfig({
-      // the receiver is on loopback over http, which the SSRF policy refuses by default
-      network: { allowHttp: true, allow: ['127.0.0.1'] },
-      sinks: { demo: { type: 'webhook', url: `${receiver.origin}/alerts`, secret: SECRET } },
-    }),
+    alertsConfigFile: configFile,
   });
   try {
     log(`collector listening on ${collector.url}`);
+    const end = Math.floor(Date.now() / MIN) * MIN;
+    const t = (minutes: number) => end + minutes * MIN;
+    const api = async (method: string, url: string, body?: unknown): Promise<unknown> => {
+      const res = await fetch(`${collector.url}${url}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
+      return text === '' ? null : JSON.parse(text);
+    };
     const send = async (
       label: string,
       shape: TrafficShape,
@@ -95,34 +117,18 @@ export async function runDriftDemo(options: DriftDemoOptions): Promise<DriftDemo
       to: number,
       seed: number,
     ) => {
-      const batches = trafficBatches(shape, t(from), t(to), (to - from) * CALLS_PER_MIN, seed);
-      for (const body of batches) {
-        const res = await fetch(`${collector.url}/v1/traces`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        if (!res.ok) throw new Error(`POST /v1/traces answered ${res.status}: ${await res.text()}`);
+      const count = (to - from) * CALLS_PER_MIN;
+      for (const body of trafficBatches(shape, t(from), t(to), count, seed)) {
+        await api('POST', '/v1/traces', body);
       }
-      log(`sent ${(to - from) * CALLS_PER_MIN} ${label} calls (${iso(t(from))} .. ${iso(t(to))})`);
-    };
-    const api = async (method: string, url: string, body?: unknown): Promise<unknown> => {
-      const res = await jobs.routes.request(url, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const json: unknown = await res.json();
-      if (!res.ok)
-        throw new Error(`${method} ${url} answered ${res.status}: ${JSON.stringify(json)}`);
-      return json;
+      log(`sent ${count} ${label} calls (${iso(t(from))} .. ${iso(t(to))})`);
     };
 
-    // The reference hour, then an hour of shifted traffic.
+    // A normal reference hour three hours ago, then an hour of shifted traffic up to now.
     await send('reference', NORMAL, -180, -120, 1);
-    await send('shifted', SHIFTED, -120, -60, 2);
+    await send('shifted', SHIFTED, -60, 0, 2);
 
-    for (const m of MONITORS) {
+    for (const m of DEMO_MONITORS) {
       await api('POST', '/api/drift/monitors', {
         id: m.id,
         feature: m.feature,
@@ -130,7 +136,7 @@ export async function runDriftDemo(options: DriftDemoOptions): Promise<DriftDemo
         threshold: m.threshold,
         referenceWindow: { type: 'fixed', from: iso(t(-180)), to: iso(t(-120)) },
         currentWindow: { windowSec: 1800 },
-        schedule: { everySec: 600 },
+        schedule: { everySec: 60 },
         minSamples: 50,
       });
       await api('POST', '/api/alerts/rules', {
@@ -138,79 +144,113 @@ export async function runDriftDemo(options: DriftDemoOptions): Promise<DriftDemo
         name: `${m.feature} drifted`,
         metric: 'drift',
         monitorId: m.id,
-        windowSec: 900,
+        windowSec: 600,
         comparator: '>=',
         threshold: m.alertAt,
         minCalls: 50,
         sinks: ['demo'],
       });
     }
-    log(`created ${MONITORS.length} drift monitors and ${MONITORS.length} drift alert rules`);
+    log(`created ${DEMO_MONITORS.length} drift monitors and their drift alert rules`);
 
-    const round = async (): Promise<DriftRun[]> => {
-      const runs: DriftRun[] = [];
-      for (const m of MONITORS) {
-        runs.push((await api('POST', `/api/drift/monitors/${m.id}/run`)) as DriftRun);
-      }
-      clock += MIN; // the alert job reads runs of the minutes before it
-      await jobs.alerting.evaluate();
-      await jobs.alerting.deliver();
-      return runs;
-    };
-    const shiftedRuns = await round();
-    for (const r of shiftedRuns) log(describeRun(r));
-
-    // Traffic returns to normal for the last hour.
-    await send('normal', NORMAL, -60, 0, 3);
-    clock = t(0);
-    const recoveredRuns = await round();
-    for (const r of recoveredRuns) log(describeRun(r));
-
-    const notifications = receiver.requests.map((r) => ({
-      body: JSON.parse(r.body) as AlertNotification,
-      signatureValid: r.signatureValid,
-    }));
-    for (const n of notifications) {
-      log(
-        `webhook ${n.body.event}: rule ${n.body.rule.id} value ${n.body.value?.toFixed(3)} ${n.body.rule.comparator} ${n.body.threshold} (signature ${n.signatureValid ? 'valid' : 'INVALID'})`,
-      );
+    const runs: DemoRun[] = [];
+    for (const m of DEMO_MONITORS) {
+      const run = (await api('POST', `/api/drift/monitors/${m.id}/run`)) as DemoRun;
+      runs.push(run);
+      log(describeRun(run));
     }
 
-    // The report a data scientist reads: the reference hour against the last shifted half hour.
-    const report = await buildDriftReport(
-      jobs.features,
-      {
-        projectId: 'default',
-        features: ['latency', 'confidence', 'model', 'output_tokens'],
-        reference: { fromMs: t(-180), toMs: t(-120) },
-        current: { fromMs: t(-90), toMs: t(-60) },
-      },
-      undefined,
-      clock,
-    );
+    // The report a data scientist reads: the reference hour against the last half hour.
+    const query = new URLSearchParams({
+      reference: `${iso(t(-180))}..${iso(t(-120))}`,
+      current: `${iso(t(-30))}..${iso(t(0))}`,
+    });
+    for (const f of ['latency', 'confidence', 'model', 'output_tokens']) query.append('feature', f);
     const reportHtmlPath = path.resolve(options.outDir, 'drift-report.html');
     const reportJsonPath = path.resolve(options.outDir, 'drift-report.json');
-    writeFileSync(reportHtmlPath, renderDriftReportHtml(report));
-    writeFileSync(reportJsonPath, `${driftReportJson(report)}\n`);
+    const html = await fetch(`${collector.url}/api/drift/report?${query}&format=html`);
+    writeFileSync(reportHtmlPath, await html.text());
+    writeFileSync(
+      reportJsonPath,
+      `${JSON.stringify(await api('GET', `/api/drift/report?${query}`), null, 2)}\n`,
+    );
+    log(`report written to ${reportHtmlPath}`);
+
+    // The collector's alert job evaluates once a minute; wait for one firing per rule.
+    log('waiting for the collector to evaluate the alert rules (once a minute)…');
+    const deadline = Date.now() + ALERT_TIMEOUT_MS;
+    const firing = () => receiver.received.filter((n) => n.body.event === 'alert.firing');
+    while (firing().length < DEMO_MONITORS.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    for (const n of receiver.received) {
+      log(
+        `webhook ${n.body.event}: ${n.body.rule.name ?? n.body.rule.id}: value ${fmt(n.body.value)} ${n.body.rule.comparator} ${n.body.threshold} over ${n.body.window.start} .. ${n.body.window.end} (signature ${n.signatureValid ? 'valid' : 'INVALID'})`,
+      );
+    }
     return {
       collectorUrl: collector.url,
-      shiftedRuns,
-      recoveredRuns,
-      notifications,
+      runs,
+      notifications: [...receiver.received],
       reportHtmlPath,
       reportJsonPath,
     };
   } finally {
-    jobs.close();
-    await store.close();
-    await receiver.stop();
     await collector.close();
+    await receiver.close();
   }
 }
 
-function describeRun(r: DriftRun): string {
-  const p = r.pValue === null ? '' : `, p=${r.pValue.toExponential(2)}`;
-  return `monitor ${r.monitorId}: ${r.method} statistic ${r.statistic?.toFixed(3)}${p} -> ${r.drifted ? 'DRIFT' : 'no drift'} (${r.reference.size} reference vs ${r.current.size} current calls)`;
+/** A webhook receiver on 127.0.0.1 that checks each delivery's signature as documented. */
+async function startReceiver(): Promise<{
+  url: string;
+  received: DriftDemoResult['notifications'];
+  close(): Promise<void>;
+}> {
+  const received: DriftDemoResult['notifications'] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const timestamp = String(req.headers['x-pilotlight-timestamp'] ?? '');
+      const signature = String(req.headers['x-pilotlight-signature'] ?? '');
+      const expected = `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${raw}`).digest('hex')}`;
+      const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) <= 300;
+      const signatureValid =
+        fresh &&
+        signature.length === expected.length &&
+        timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
+      const idempotencyKey = String(req.headers['idempotency-key'] ?? '');
+      // a retried delivery carries the same key: keep the first
+      if (!received.some((n) => n.idempotencyKey === idempotencyKey)) {
+        received.push({
+          body: JSON.parse(raw) as DemoNotification,
+          signatureValid,
+          idempotencyKey,
+        });
+      }
+      res.writeHead(signatureValid ? 204 : 401).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
+function describeRun(r: DemoRun): string {
+  const p = r.pValue === null ? '' : `, p=${r.pValue.toExponential(2)}`;
+  return `monitor ${r.monitorId}: ${r.method} statistic ${fmt(r.statistic)}${p} -> ${r.drifted ? 'DRIFT' : 'no drift'} (${r.reference.size} reference vs ${r.current.size} current calls)`;
+}
+
+const fmt = (v: number | string | null): string =>
+  typeof v === 'number' ? v.toFixed(3) : String(v);
 const iso = (ms: number) => new Date(ms).toISOString();

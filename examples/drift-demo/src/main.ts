@@ -1,6 +1,6 @@
 // One command: `npm start -w @pilotlight/example-drift-demo` (or `npm start` here).
 // Starts a local collector, sends reference then shifted traffic, lets drift monitors catch the
-// shift, prints the alert that reached the webhook and where the drift report was written.
+// shift, prints the alerts that reached the webhook and where the drift report was written.
 import path from 'node:path';
 import { runDriftDemo } from './demo.js';
 
