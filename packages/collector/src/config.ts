@@ -34,6 +34,12 @@ export interface CollectorConfig {
   alertsConfigFile: string | null;
   /** Distinct model names labelled in `/metrics` before the rest fold into `other`. */
   metricsMaxModels: number;
+  /** PostgreSQL URL (`PILOTLIGHT_DATABASE_URL`); null selects the SQLite file. */
+  databaseUrl: string | null;
+  /** PostgreSQL pool size per collector; null keeps the store's default. */
+  databasePoolSize: number | null;
+  /** PostgreSQL schema; null keeps `public`. */
+  databaseSchema: string | null;
 }
 
 const integer = (min: number, max: number) =>
@@ -64,6 +70,17 @@ const envSchema = z.object({
   PILOTLIGHT_AUDIT_RETENTION_DAYS: integer(1, 36_500).optional(),
   PILOTLIGHT_METRICS_MAX_MODELS: integer(1, 10_000).default(DEFAULT_MAX_MODELS),
   PILOTLIGHT_ALERTS_CONFIG: z.string().trim().min(1, 'expected a file path').optional(),
+  PILOTLIGHT_DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+    .optional(),
+  PILOTLIGHT_DATABASE_POOL_SIZE: integer(1, 1_000).optional(),
+  PILOTLIGHT_DATABASE_SCHEMA: z
+    .string()
+    .trim()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'expected lowercase letters, digits and _')
+    .optional(),
 });
 
 /** Thrown by {@link parseConfig}; `message` names every bad variable and its value. */
@@ -125,5 +142,8 @@ export function parseConfig(env: Record<string, string | undefined>): CollectorC
     auditRetentionDays: v.PILOTLIGHT_AUDIT_RETENTION_DAYS ?? null,
     alertsConfigFile: v.PILOTLIGHT_ALERTS_CONFIG ?? null,
     metricsMaxModels: v.PILOTLIGHT_METRICS_MAX_MODELS,
+    databaseUrl: v.PILOTLIGHT_DATABASE_URL ?? null,
+    databasePoolSize: v.PILOTLIGHT_DATABASE_POOL_SIZE ?? null,
+    databaseSchema: v.PILOTLIGHT_DATABASE_SCHEMA ?? null,
   };
 }

@@ -1,3 +1,4 @@
+export * from './alerts/index.js';
 export {
   type CollectorConfig,
   ConfigError,
@@ -8,6 +9,7 @@ export {
   parseConfig,
   type SqliteSynchronous,
 } from './config.js';
+export * from './drift/index.js';
 export {
   CollectorError,
   DecodeError,
@@ -27,8 +29,10 @@ export {
   type RetentionRunResult,
   startRetention,
 } from './jobs/retention.js';
+export { type AlertRoutesDeps, createAlertRoutes } from './routes/alerts.js';
 export { MAX_AUDIT_PAGE_SIZE } from './routes/audit.js';
 export { auditRecords, deferAudit } from './routes/audit-context.js';
+export { createDriftRoutes, type DriftRoutesDeps } from './routes/drift.js';
 export { CSV_COLUMNS, csvField, EXPORT_PAGE_SIZE } from './routes/export.js';
 export {
   MODEL_WINDOWS_MS,
@@ -38,6 +42,7 @@ export {
 export { DEFAULT_SUMMARY_RANGE_MS } from './routes/summary.js';
 export { type AppDeps, createApp, DEFAULT_PROJECT_ID } from './server.js';
 export { type CollectorHandle, type StartCollectorOptions, startCollector } from './start.js';
+export * from './store/postgres/index.js';
 export { MIGRATIONS, type Migration, migrate } from './store/sqlite/migrations.js';
 export {
   openSqliteStore,

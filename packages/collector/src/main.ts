@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createDashboardRoutes } from '@pilotlight/dashboard';
 import { ConfigError, parseConfig } from './config.js';
 import { runDriftReportCommand } from './drift/cli.js';
 import { runExportCommand } from './export-cli.js';
@@ -22,6 +23,9 @@ Starts the collector. Configuration comes from the environment:
   PILOTLIGHT_AUDIT_RETENTION_DAYS   delete audit entries older than this many days (default: keep)
   PILOTLIGHT_METRICS_MAX_MODELS   model names labelled in /metrics before folding into "other" (default 100)
   PILOTLIGHT_ALERTS_CONFIG        alert configuration file, JSON or YAML (sinks, network policy, rules)
+  PILOTLIGHT_DATABASE_URL         postgres://… : store in PostgreSQL instead of the SQLite file
+  PILOTLIGHT_DATABASE_POOL_SIZE   PostgreSQL connections of this collector (default 10)
+  PILOTLIGHT_DATABASE_SCHEMA      PostgreSQL schema (default public)
 `;
 
 async function serveCommand(): Promise<void> {
@@ -46,12 +50,17 @@ async function serveCommand(): Promise<void> {
     auditRetentionDays: config.auditRetentionDays,
     alertsConfigFile: config.alertsConfigFile,
     metricsMaxModels: config.metricsMaxModels,
+    databaseUrl: config.databaseUrl,
+    databasePoolSize: config.databasePoolSize,
+    databaseSchema: config.databaseSchema,
+    dashboard: createDashboardRoutes(),
   });
   process.stdout.write(
     `pilotlight collector listening on ${collector.url}\n` +
+      `  dashboard:        ${collector.url}/\n` +
       `  OTLP/HTTP traces: ${collector.url}/v1/traces\n` +
       `  query API:        ${collector.url}/api/spans\n` +
-      `  database:         ${collector.dbPath}\n`,
+      `  database:         ${collector.database}\n`,
   );
   const stop = (signal: NodeJS.Signals): void => {
     process.stdout.write(`pilotlight: ${signal} received, finishing in-flight requests\n`);

@@ -12,12 +12,24 @@ import {
 import { type DriftAndAlerts, openDriftAndAlerts } from './drift/wiring.js';
 import { type RetentionJob, startRetention } from './jobs/retention.js';
 import { createApp, DEFAULT_PROJECT_ID } from './server.js';
+import { openPostgresStore } from './store/postgres/index.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import type { ReadSideStore, SpanStore } from './store/store.js';
 
 /** Options of {@link startCollector}. */
 export interface StartCollectorOptions {
-  /** SQLite database file (created with its directory if missing). */
+  /** SQLite database file (created with its directory if missing); ignored with `databaseUrl`. */
   dbPath: string;
+  /**
+   * PostgreSQL URL: when set, calls and rollups go to PostgreSQL instead of SQLite, so
+   * several collectors can share one database. Drift monitors and alerting still need
+   * the SQLite file and are off on PostgreSQL for now.
+   */
+  databaseUrl?: string | null;
+  /** PostgreSQL pool size of this collector (default 10). */
+  databasePoolSize?: number | null;
+  /** PostgreSQL schema (default `public`). */
+  databaseSchema?: string | null;
   /** TCP port; 0 picks a free one (default 4318). */
   port?: number;
   /** Interface to bind (default 127.0.0.1). */
@@ -49,8 +61,10 @@ export interface CollectorHandle {
   /** Base URL, e.g. `http://127.0.0.1:4318`; OTLP exporters post to `${url}/v1/traces`. */
   url: string;
   port: number;
-  /** Absolute path of the SQLite database file. */
+  /** Absolute path of the SQLite database file ('' on PostgreSQL). */
   dbPath: string;
+  /** Where the data lives, for people: the SQLite path, or the PostgreSQL URL without its password. */
+  database: string;
   /** Stops accepting connections, lets in-flight requests finish, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -65,19 +79,27 @@ export interface CollectorHandle {
  * await collector.close();
  */
 export async function startCollector(options: StartCollectorOptions): Promise<CollectorHandle> {
-  const store = openSqliteStore({
-    path: options.dbPath,
-    synchronous: options.sqliteSynchronous ?? 'full',
-  });
+  const databaseUrl = options.databaseUrl ?? null;
+  const sqlite =
+    databaseUrl === null
+      ? openSqliteStore({ path: options.dbPath, synchronous: options.sqliteSynchronous ?? 'full' })
+      : null;
+  const store: SpanStore & ReadSideStore =
+    sqlite ??
+    (await openPostgresStore({
+      connectionString: databaseUrl!,
+      ...(options.databasePoolSize == null ? {} : { poolSize: options.databasePoolSize }),
+      ...(options.databaseSchema == null ? {} : { schema: options.databaseSchema }),
+    }));
   let jobs: DriftAndAlerts | undefined;
   let retention: RetentionJob | undefined;
   let server: ReturnType<typeof serve> | undefined;
   try {
-    if ((options.driftAndAlerts ?? true) && store.path !== ':memory:') {
+    if ((options.driftAndAlerts ?? true) && sqlite !== null && sqlite.path !== ':memory:') {
       const file = options.alertsConfigFile ?? null;
       jobs = openDriftAndAlerts({
-        dbPath: store.path,
-        store,
+        dbPath: sqlite.path,
+        store: sqlite,
         projectId: DEFAULT_PROJECT_ID,
         ...(file === null ? {} : { config: await loadAlertsConfig(file) }),
       });
@@ -115,7 +137,8 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     return {
       url: `http://${shownHost}:${address.port}`,
       port: address.port,
-      dbPath: store.path,
+      dbPath: sqlite?.path ?? '',
+      database: sqlite?.path ?? redactPassword(databaseUrl!),
       close() {
         closing ??= new Promise<void>((resolve) => {
           listening.close(() => resolve());
@@ -134,5 +157,16 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     jobs?.close();
     await store.close();
     throw error;
+  }
+}
+
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
+function redactPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
   }
 }

@@ -27,6 +27,9 @@ describe('parseConfig', () => {
       auditRetentionDays: null,
       alertsConfigFile: null,
       metricsMaxModels: 100,
+      databaseUrl: null,
+      databasePoolSize: null,
+      databaseSchema: null,
     });
   });
 
@@ -43,6 +46,9 @@ describe('parseConfig', () => {
         PILOTLIGHT_AUDIT_RETENTION_DAYS: '730',
         PILOTLIGHT_ALERTS_CONFIG: 'pilotlight.config.yaml',
         PILOTLIGHT_METRICS_MAX_MODELS: '20',
+        PILOTLIGHT_DATABASE_URL: 'postgres://pilotlight@db.internal:5432/pilotlight',
+        PILOTLIGHT_DATABASE_POOL_SIZE: '20',
+        PILOTLIGHT_DATABASE_SCHEMA: 'telemetry',
       }),
     ).toEqual({
       port: 0,
@@ -55,6 +61,9 @@ describe('parseConfig', () => {
       auditRetentionDays: 730,
       alertsConfigFile: 'pilotlight.config.yaml',
       metricsMaxModels: 20,
+      databaseUrl: 'postgres://pilotlight@db.internal:5432/pilotlight',
+      databasePoolSize: 20,
+      databaseSchema: 'telemetry',
     });
   });
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../src/alerts/outbox.js';
 import type { AlertSink, DeliveryContext, DeliveryOutcome } from '../src/alerts/sinks/types.js';
-import { PostgresOutboxStore } from '../src/store/postgres/index.js';
+import { PostgresOutboxStore } from '../src/alerts/postgres-outbox-store.js';
 import { openTestStore } from './postgres-fixture.js';
 
 /** A sink that records every send (by idempotency key) and answers with `outcome`. */
@@ -44,7 +44,7 @@ describe('PostgresOutboxStore', () => {
       cleanups.push(() => other.store.close());
       stores.push(other.store);
     }
-    return stores.map((s) => new PostgresOutboxStore(s.pool));
+    return Promise.all(stores.map((s) => PostgresOutboxStore.open(s.pool, { schema: s.schema })));
   };
 
   it('stores an entry once however often it is enqueued', async () => {

@@ -11,7 +11,6 @@ export {
   type LeaderElectorOptions,
 } from './leader.js';
 export { migratePostgres, POSTGRES_MIGRATIONS, type PostgresMigration } from './migrations.js';
-export { PostgresOutboxStore } from './outbox-store.js';
 export { dayOf, NANOS_PER_DAY, partitionName, type RetentionResult } from './partitions.js';
 export {
   DEFAULT_CONNECTION_TIMEOUT_MS,
