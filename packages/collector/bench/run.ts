@@ -1,6 +1,6 @@
 // `npm run bench -w @pilotlight/collector [-- NAME…]`: runs the collector's benchmarks one
 // after another, each in its own process (so one's heap and JIT state never colour the next).
-// With no names it runs them all; figures and their meaning are in BENCHMARKS.md.
+// With no names it runs them all; figures and their meaning are in the root BENCHMARKS.md.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
