@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../src/alerts/outbox.js';
-import type { AlertSink, DeliveryContext, DeliveryOutcome } from '../src/alerts/sinks/types.js';
 import { PostgresOutboxStore } from '../src/alerts/postgres-outbox-store.js';
+import type { AlertSink, DeliveryContext, DeliveryOutcome } from '../src/alerts/sinks/types.js';
 import { openTestStore } from './postgres-fixture.js';
 
 /** A sink that records every send (by idempotency key) and answers with `outcome`. */

@@ -1,18 +1,5 @@
-export { GenAI, Otel, OperationName, Pilotlight, ProviderName } from './attributes.js';
+export { GenAI, OperationName, Otel, Pilotlight, ProviderName } from './attributes.js';
 export { type JsonValue, jsonValueSchema } from './json.js';
-export { type CallRecord, type CallStatus, callRecordSchema } from './record.js';
-export {
-  baseModelName,
-  computeCostUsd,
-  createPriceBook,
-  DEFAULT_PRICES,
-  MODEL_ALIASES,
-  modelNameCandidates,
-  type PriceBook,
-  type PriceEntry,
-  priceEntrySchema,
-  type TokenUsage,
-} from './prices.js';
 export {
   type CacheCounting,
   type ChatMessage,
@@ -28,3 +15,16 @@ export {
   type SpanEventInput,
   type SpanInput,
 } from './normalize.js';
+export {
+  baseModelName,
+  computeCostUsd,
+  createPriceBook,
+  DEFAULT_PRICES,
+  MODEL_ALIASES,
+  modelNameCandidates,
+  type PriceBook,
+  type PriceEntry,
+  priceEntrySchema,
+  type TokenUsage,
+} from './prices.js';
+export { type CallRecord, type CallStatus, callRecordSchema } from './record.js';

@@ -2,7 +2,7 @@
 // real `openai` client, against the local mock model server.
 import { OpenAIInstrumentation } from '@arizeai/openinference-instrumentation-openai';
 import { startMockModelServer } from '@pilotlight/mock-model-server';
-import OpenAI, * as openaiModule from 'openai';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeCostUsd, createPriceBook, normalizeSpan } from '../src/index.js';
 import {

@@ -120,7 +120,8 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
       propagation.disable();
     };
   } else {
-    if (config.serviceName !== undefined) resourceAttributes[Otel.SERVICE_NAME] = config.serviceName;
+    if (config.serviceName !== undefined)
+      resourceAttributes[Otel.SERVICE_NAME] = config.serviceName;
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes(resourceAttributes),
       spanProcessors: [processor],

@@ -469,7 +469,7 @@ export class QuantileSketch {
         }
         if (index > last) throw new RangeError('invalid quantile sketch: bad bucket range');
         // Below the kept range only after a collapse: fold into the lowest kept bucket.
-        counts[(index < lowest ? lowest : index) - base]! += c;
+        counts[Math.max(index, lowest) - base]! += c;
         bucketTotal += c;
         seen++;
       }
