@@ -2,7 +2,6 @@ import {
   type CallRecord,
   computeCostUsd,
   type JsonValue,
-  type NormalizedFields,
   normalizeSpan,
   Otel,
   type PriceBook,
@@ -15,45 +14,14 @@ function isoFromNanos(nanos: bigint): string {
   return new Date(Number(nanos / 1_000_000n)).toISOString();
 }
 
-function normalizeSafely(span: SpanInput): NormalizedFields {
-  try {
-    return normalizeSpan(span);
-  } catch (error) {
-    // The normaliser promises not to throw; if it ever does, keep the span as a
-    // plain (non-GenAI) span rather than losing it, and say why.
-    return {
-      operation: null,
-      provider: null,
-      model: null,
-      responseModel: null,
-      responseId: null,
-      finishReasons: null,
-      ttftMs: null,
-      inputTokens: null,
-      outputTokens: null,
-      cacheReadInputTokens: null,
-      cacheCreationInputTokens: null,
-      reasoningOutputTokens: null,
-      tokensEstimated: false,
-      costUsd: null,
-      confidence: null,
-      status: span.statusCode === 2 ? 'error' : 'ok',
-      errorType: span.statusCode === 2 ? '_OTHER' : null,
-      input: null,
-      output: null,
-      sourceDialect: null,
-      warnings: [`normaliser failed: ${(error as Error).message}`],
-    };
-  }
-}
-
 /**
  * Turns one decoded span into the canonical call record: GenAI fields from the
  * conventions' normaliser, times and ids from the span, a price from `prices`
  * when the sender did not include a cost.
  */
 export function toCallRecord(span: SpanInput, projectId: string, prices: PriceBook): CallRecord {
-  const n = normalizeSafely(span);
+  // normalizeSpan never throws: a bug in it keeps the span with no GenAI fields and a warning.
+  const n = normalizeSpan(span);
   const warnings = [...n.warnings];
   let durationNanos = span.endTimeUnixNano - span.startTimeUnixNano;
   if (durationNanos < 0n) {

@@ -1,11 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { summarizeCalls } from '../aggregate.js';
 import {
-  ApiError,
-  type CallRecord,
   getAny,
   getSummary,
-  listSpans,
   type Summary,
   type SummaryGroupBy,
   type SummaryPoint,
@@ -17,32 +13,12 @@ import { timeWindow } from '../time.js';
 
 /** Groups drawn per chart; the rest are left out (the legend says so). */
 const MAX_GROUPS = 6;
-/** Calls the browser fallback reads per window (20 pages of 1,000). */
-const FALLBACK_MAX_CALLS = 20_000;
 const SPLITS: readonly SummaryGroupBy[] = ['model', 'provider', 'service', 'operation'];
 
 interface OverviewData {
   total: Summary;
   split: Summary;
   previous: Summary;
-  /** Set when computed in the browser: how many calls it read and whether it stopped early. */
-  fallback: { calls: number; truncated: boolean } | null;
-}
-
-async function recentCalls(
-  fromMs: number,
-  toMs: number,
-  model: string | undefined,
-  signal: AbortSignal,
-) {
-  const calls: CallRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await listSpans({ fromMs, toMs, model, limit: 1000, cursor }, signal);
-    calls.push(...page.data);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined && calls.length < FALLBACK_MAX_CALLS);
-  return { calls, truncated: cursor !== undefined };
 }
 
 async function load(
@@ -53,31 +29,15 @@ async function load(
   model: string | undefined,
   signal: AbortSignal,
 ): Promise<OverviewData> {
+  // Every figure comes from the collector's rollups (`/api/summary`), so the page costs
+  // the same with a thousand stored calls or ten million.
   const prevFrom = fromMs - (toMs - fromMs);
-  try {
-    const [total, bySplit, previous] = await Promise.all([
-      getSummary({ fromMs, toMs, intervalSec, model }, signal),
-      getSummary({ fromMs, toMs, intervalSec, groupBy: split, model }, signal),
-      getSummary({ fromMs: prevFrom, toMs: fromMs, model }, signal),
-    ]);
-    return { total, split: bySplit, previous, fallback: null };
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 404)) throw error;
-  }
-  const [now, before] = await Promise.all([
-    recentCalls(fromMs, toMs, model, signal),
-    recentCalls(prevFrom, fromMs, model, signal),
+  const [total, bySplit, previous] = await Promise.all([
+    getSummary({ fromMs, toMs, intervalSec, model }, signal),
+    getSummary({ fromMs, toMs, intervalSec, groupBy: split, model }, signal),
+    getSummary({ fromMs: prevFrom, toMs: fromMs, model }, signal),
   ]);
-  return {
-    total: summarizeCalls(now.calls, { fromMs, toMs, intervalSec }),
-    split: summarizeCalls(now.calls, { fromMs, toMs, intervalSec, groupBy: split }),
-    previous: summarizeCalls(before.calls, {
-      fromMs: prevFrom,
-      toMs: fromMs,
-      intervalSec: (toMs - fromMs) / 1000,
-    }),
-    fallback: { calls: now.calls.length, truncated: now.truncated },
-  };
+  return { total, split: bySplit, previous };
 }
 
 /** Interval starts covering the window, in Unix seconds. */
@@ -200,13 +160,6 @@ export function OverviewPage(props: { loc: Location; nowMs: number }) {
         </Empty>
       ) : (
         <>
-          {data.fallback ? (
-            <p class="notice" role="note">
-              This collector has no summary API (<code>/api/summary</code>) yet: these figures are
-              computed in your browser from {data.fallback.truncated ? 'only the latest ' : 'all '}
-              {fmtInt(data.fallback.calls)} spans of the range.
-            </p>
-          ) : null}
           <div class="headlines">
             <Headline
               label="Calls"
