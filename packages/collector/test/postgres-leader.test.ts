@@ -128,7 +128,9 @@ describe('leader election', () => {
     await eventually(() => leaders().length === 1);
     start('b');
     await a.stop();
-    expect(events).toEqual(['a elected', 'a demoted']);
+    // b may win the released lock at once; what must hold is the order: a is demoted
+    // before b is elected (never two leaders).
+    expect(events.slice(0, 2)).toEqual(['a elected', 'a demoted']);
     await eventually(() => leaders().length === 1);
     expect(leaders()).toEqual(['b']);
     await a.stop();
