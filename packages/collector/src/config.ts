@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_MAX_MODELS } from './metrics/metrics.js';
 
@@ -146,4 +148,23 @@ export function parseConfig(env: Record<string, string | undefined>): CollectorC
     databasePoolSize: v.PILOTLIGHT_DATABASE_POOL_SIZE ?? null,
     databaseSchema: v.PILOTLIGHT_DATABASE_SCHEMA ?? null,
   };
+}
+
+/** Alert configuration files picked up from the working directory, in this order. */
+export const DEFAULT_CONFIG_FILES = [
+  'pilotlight.config.json',
+  'pilotlight.config.yaml',
+  'pilotlight.config.yml',
+] as const;
+
+/**
+ * The first of {@link DEFAULT_CONFIG_FILES} present in `dir`, or null: what `pilotlight serve`
+ * loads when `PILOTLIGHT_ALERTS_CONFIG` is unset.
+ */
+export function findDefaultConfigFile(dir: string): string | null {
+  for (const name of DEFAULT_CONFIG_FILES) {
+    const file = join(dir, name);
+    if (existsSync(file)) return file;
+  }
+  return null;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createDashboardRoutes } from '@pilotlight/dashboard';
-import { ConfigError, parseConfig } from './config.js';
+import { ConfigError, findDefaultConfigFile, parseConfig } from './config.js';
 import { runDriftReportCommand } from './drift/cli.js';
 import { runExportCommand } from './export-cli.js';
 import { startCollector } from './start.js';
@@ -22,7 +22,8 @@ Starts the collector. Configuration comes from the environment:
   PILOTLIGHT_ROLLUP_RETENTION_DAYS  delete rollups older than this many days (default: keep)
   PILOTLIGHT_AUDIT_RETENTION_DAYS   delete audit entries older than this many days (default: keep)
   PILOTLIGHT_METRICS_MAX_MODELS   model names labelled in /metrics before folding into "other" (default 100)
-  PILOTLIGHT_ALERTS_CONFIG        alert configuration file, JSON or YAML (sinks, network policy, rules)
+  PILOTLIGHT_ALERTS_CONFIG        alert configuration file, JSON or YAML (sinks, network policy, rules);
+                                  default: ./pilotlight.config.json, .yaml or .yml when present
   PILOTLIGHT_DATABASE_URL         postgres://… : store in PostgreSQL instead of the SQLite file
   PILOTLIGHT_DATABASE_POOL_SIZE   PostgreSQL connections of this collector (default 10)
   PILOTLIGHT_DATABASE_SCHEMA      PostgreSQL schema (default public)
@@ -48,7 +49,7 @@ async function serveCommand(): Promise<void> {
     retentionDays: config.retentionDays,
     rollupRetentionDays: config.rollupRetentionDays,
     auditRetentionDays: config.auditRetentionDays,
-    alertsConfigFile: config.alertsConfigFile,
+    alertsConfigFile: config.alertsConfigFile ?? findDefaultConfigFile(process.cwd()),
     metricsMaxModels: config.metricsMaxModels,
     databaseUrl: config.databaseUrl,
     databasePoolSize: config.databasePoolSize,

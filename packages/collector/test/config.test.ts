@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findDefaultConfigFile } from '../src/config.js';
 import { ConfigError, DEFAULT_MAX_BODY_BYTES, parseConfig } from '../src/index.js';
 import { spawnCollector, startChildCollector } from './child-process.js';
 import { getJson, tempDir } from './helpers.js';
@@ -96,6 +98,21 @@ describe('parseConfig', () => {
   it('names every bad variable at once', () => {
     const error = configError({ PILOTLIGHT_PORT: 'x', PILOTLIGHT_SQLITE_SYNCHRONOUS: 'sometimes' });
     expect(error.variables.sort()).toEqual(['PILOTLIGHT_PORT', 'PILOTLIGHT_SQLITE_SYNCHRONOUS']);
+  });
+});
+
+describe('findDefaultConfigFile', () => {
+  it('finds pilotlight.config.json before .yaml and .yml in the directory, or nothing', () => {
+    const tmp = tempDir();
+    try {
+      expect(findDefaultConfigFile(tmp.dir)).toBeNull();
+      writeFileSync(path.join(tmp.dir, 'pilotlight.config.yml'), 'rules: []\n');
+      expect(findDefaultConfigFile(tmp.dir)).toBe(path.join(tmp.dir, 'pilotlight.config.yml'));
+      writeFileSync(path.join(tmp.dir, 'pilotlight.config.json'), '{"rules": []}');
+      expect(findDefaultConfigFile(tmp.dir)).toBe(path.join(tmp.dir, 'pilotlight.config.json'));
+    } finally {
+      tmp.remove();
+    }
   });
 });
 
