@@ -42,6 +42,15 @@ async function get<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+async function put(url: string, body: unknown): Promise<void> {
+  const res = await fetch(url, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.status, await res.text()).toBe(201);
+}
+
 /** Every span the collector stored, following the cursor. */
 async function allSpans(base: string): Promise<CallRecord[]> {
   const out: CallRecord[] = [];
@@ -65,6 +74,19 @@ let run: RunResult;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pilotlight-demo-'));
   collector = await startCollector({ dbPath: join(dir, 'spans.db'), port: 0 });
+  // As a previous run would have left them: a rerun must replace these, not fail on their ids.
+  await put(`${collector.url}/api/drift/monitors/${DEMO_MONITOR_ID}`, {
+    feature: 'latency',
+    referenceWindow: { type: 'previous' },
+    currentWindow: { windowSec: 3600 },
+  });
+  await put(`${collector.url}/api/alerts/rules/${DEMO_RULE_ID}`, {
+    metric: 'drift',
+    monitorId: DEMO_MONITOR_ID,
+    windowSec: 3600,
+    comparator: '>=',
+    threshold: 5,
+  });
   run = await runDemo(collector.url);
 }, DEMO_TIMEOUT_MS);
 afterAll(async () => {
@@ -80,8 +102,8 @@ describe('examples/demo', () => {
       expect(run.stdout).toContain(`${collector.url}${page}`);
     }
     expect(run.stdout).toContain(`overview  ${collector.url}/`);
-    // This collector has no feedback route yet: said once, not a failure.
-    expect(run.stdout).toMatch(/feedback not stored: .*404/);
+    // Stored, or (a collector without /api/feedback) said once, not a failure.
+    expect(run.stdout).toMatch(/6 feedback scores stored|feedback not stored: .*\(404\)/);
   });
 
   it('fills the calls table: several models and providers, errors, a streamed call with TTFT', async () => {
@@ -152,7 +174,26 @@ describe('examples/demo', () => {
       data: { id: string; metric: string; monitorId?: string }[];
     }>(`${collector.url}/api/alerts/rules`);
     expect(rules).toContainEqual(
-      expect.objectContaining({ id: DEMO_RULE_ID, metric: 'drift', monitorId: DEMO_MONITOR_ID }),
+      expect.objectContaining({
+        id: DEMO_RULE_ID,
+        metric: 'drift',
+        monitorId: DEMO_MONITOR_ID,
+        // replaced by the demo's rule, not left as the earlier one
+        windowSec: 600,
+        threshold: 0.25,
+      }),
     );
+  });
+
+  it('says clearly that the collector is unreachable and exits non-zero', async () => {
+    // A port that was just free: nothing listens there.
+    const closed = await startCollector({ dbPath: join(dir, 'closed.db'), port: 0 });
+    const url = closed.url;
+    await closed.close();
+
+    const failed = await runDemo(url);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`Cannot reach the pilotlight collector at ${url}`);
+    expect(failed.stderr).toContain('npm start');
   });
 });
