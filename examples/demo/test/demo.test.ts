@@ -165,14 +165,35 @@ describe('examples/demo', () => {
 
   it('creates the drift monitor and its alert rule, and the run sees the latency shift', async () => {
     const { data: runs } = await get<{
-      data: { monitorId: string; drifted: boolean; statistic: number | string | null }[];
+      data: {
+        monitorId: string;
+        drifted: boolean;
+        statistic: number | string | null;
+        reference: { size: number };
+        current: { size: number };
+      }[];
     }>(`${collector.url}/api/drift/runs?monitorId=${DEMO_MONITOR_ID}`);
     expect(runs.length).toBeGreaterThanOrEqual(1);
-    expect(runs[0]).toMatchObject({ monitorId: DEMO_MONITOR_ID, drifted: true });
+    const latest = runs[0]!;
+    expect(latest).toMatchObject({ monitorId: DEMO_MONITOR_ID, drifted: true });
 
     const { data: rules } = await get<{
-      data: { id: string; metric: string; monitorId?: string }[];
+      data: {
+        id: string;
+        metric: string;
+        monitorId?: string;
+        comparator: string;
+        threshold: number;
+        minCalls: number;
+      }[];
     }>(`${collector.url}/api/alerts/rules`);
+    // What the collector's alert job compares at its next evaluation: this run breaches the rule.
+    const rule = rules.find((r) => r.id === DEMO_RULE_ID);
+    expect(rule?.comparator).toBe('>=');
+    expect(latest.statistic).toBeGreaterThanOrEqual(rule?.threshold ?? Number.POSITIVE_INFINITY);
+    expect(Math.min(latest.reference.size, latest.current.size)).toBeGreaterThanOrEqual(
+      rule?.minCalls ?? Number.POSITIVE_INFINITY,
+    );
     expect(rules).toContainEqual(
       expect.objectContaining({
         id: DEMO_RULE_ID,
