@@ -72,7 +72,7 @@ export interface DemoResult {
   streamed: number;
   /** Agent traces (agent → LLM and tool spans). */
   traceIds: string[];
-  /** `stored`, or why the collector did not keep the feedback. */
+  /** Feedback scores sent and stored; `notStoredReason` says why the collector kept none (e.g. no `/api/feedback` route: 404). */
   feedback: { sent: number; stored: number; notStoredReason: string | null };
   driftRun: DemoDriftRun;
   /** Spans the SDK delivered to the collector, and those it had to drop. */
