@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { trace } from '@opentelemetry/api';
-import { createApp, openSqliteStore } from '@pilotlight/collector';
+import { createApp, openDriftAndAlerts, openSqliteStore } from '@pilotlight/collector';
 import { startMockModelServer } from '@pilotlight/mock-model-server';
 import { flush, init, shutdown, traceCall, wrapOpenAI } from '@pilotlight/sdk';
 import OpenAI from 'openai';
@@ -144,7 +144,10 @@ async function seed(url: string): Promise<Seeded> {
 export async function startStack(): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'pl-dash-e2e-'));
   const store = openSqliteStore({ path: join(dir, 'pilotlight.db') });
-  const app = createApp({ store });
+  // Drift monitors and alerting, as `pilotlight serve` mounts them (their jobs stay off:
+  // the tests drive runs through the API).
+  const jobs = openDriftAndAlerts({ dbPath: store.path, store, projectId: 'default' });
+  const app = createApp({ store, apiRoutes: [jobs.routes] });
   app.route('/', createDashboardRoutes());
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {
@@ -165,6 +168,7 @@ export async function startStack(): Promise<Stack> {
         server.close(() => resolve());
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
+      jobs.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
