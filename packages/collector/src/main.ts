@@ -1,14 +1,19 @@
 #!/usr/bin/env node
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createDashboardRoutes } from '@pilotlight/dashboard';
 import { ConfigError, findDefaultConfigFile, parseConfig } from './config.js';
 import { runDriftReportCommand } from './drift/cli.js';
 import { runExportCommand } from './export-cli.js';
 import { startCollector } from './start.js';
 
-const USAGE = `Usage: pilotlight serve | export | drift report
+const USAGE = `Usage: pilotlight serve | export | drift report | demo
 
   pilotlight export [options]        stream stored calls from a running collector (--help)
   pilotlight drift report [options]  compare feature distributions of two windows (--help)
+  pilotlight demo                    send a minute of demo traffic to a running collector (checkout only)
 
 pilotlight serve
 
@@ -88,12 +93,40 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = await runDriftReportCommand(argv.slice(2));
     return;
   }
+  if (command === 'demo') {
+    process.exitCode = await runDemoCommand();
+    return;
+  }
   if (command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE);
     return;
   }
   process.stderr.write(`pilotlight: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
   process.exit(64); // EX_USAGE
+}
+
+/**
+ * `pilotlight demo`: a minute of realistic traffic (examples/demo) against the running
+ * collector at PILOTLIGHT_ENDPOINT. The demo lives in the repository, not in this package,
+ * so it runs from a checkout; the same as `npm run demo` at the repository root.
+ */
+function runDemoCommand(): Promise<number> {
+  const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+  if (!existsSync(join(repoRoot, 'examples', 'demo', 'package.json'))) {
+    process.stderr.write(
+      'pilotlight: the demo ships with the pilotlight repository: run `npm run demo` in a checkout\n',
+    );
+    return Promise.resolve(1);
+  }
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['start', '--silent', '-w', '@pilotlight/example-demo'], {
+      cwd: repoRoot,
+      stdio: 'inherit',
+      env: process.env,
+    });
+    child.once('error', () => resolve(1));
+    child.once('close', (code) => resolve(code ?? 1));
+  });
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
