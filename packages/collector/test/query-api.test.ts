@@ -140,6 +140,9 @@ describe('query API', () => {
     ['from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z', 'to'],
     ['cursor=bm9wZQ', 'cursor'],
     ['modle=gpt-4o', 'modle'],
+    ['service=', 'service'],
+    ['provider=', 'provider'],
+    [`operation=${'x'.repeat(513)}`, 'operation'],
   ])('answers 400 naming the parameter for %s', async (query, param) => {
     const { status, body } = await getJson<ErrorBody>(`${collector.url}/api/spans?${query}`);
     expect(status).toBe(400);
@@ -156,5 +159,71 @@ describe('query API', () => {
       status: 200,
       body: { status: 'ok' },
     });
+  });
+});
+
+describe('query API: service, provider and operation filters', () => {
+  let collector: Collector;
+
+  beforeAll(async () => {
+    collector = await startTestCollector();
+    const span = (name: string, i: number, provider: string, operation: string) => ({
+      traceId: hexId(16),
+      spanId: hexId(8),
+      name,
+      startMs: BASE_MS + i * 1000,
+      attributes: {
+        'gen_ai.provider.name': provider,
+        'gen_ai.operation.name': operation,
+        'gen_ai.request.model': 'm',
+      },
+    });
+    const checkout = [
+      span('c-openai-chat', 0, 'openai', 'chat'),
+      span('c-anthropic-chat', 1, 'anthropic', 'chat'),
+    ];
+    const search = [
+      span('s-openai-embed', 2, 'openai', 'embeddings'),
+      span('s-openai-chat', 3, 'openai', 'chat'),
+    ];
+    expect((await postJson(collector.url, otlpJson(checkout, 'checkout'))).status).toBe(200);
+    expect((await postJson(collector.url, otlpJson(search, 'search'))).status).toBe(200);
+  });
+  afterAll(async () => {
+    await collector.stop();
+  });
+
+  const names = async (params: Record<string, string>) =>
+    (await listAll(collector.url, params)).map((s) => s.name);
+
+  it('narrows by each filter alone, exactly', async () => {
+    expect(await names({ service: 'search' })).toEqual(['s-openai-chat', 's-openai-embed']);
+    expect(await names({ service: 'checkout' })).toEqual(['c-anthropic-chat', 'c-openai-chat']);
+    expect(await names({ service: 'check' })).toEqual([]);
+    expect(await names({ provider: 'anthropic' })).toEqual(['c-anthropic-chat']);
+    expect(await names({ operation: 'embeddings' })).toEqual(['s-openai-embed']);
+    expect(await names({ operation: 'Chat' })).toEqual([]);
+  });
+
+  it('combines filters with AND, with the other filters and with pagination', async () => {
+    expect(await names({ service: 'search', operation: 'chat' })).toEqual(['s-openai-chat']);
+    expect(await names({ service: 'checkout', provider: 'openai', operation: 'chat' })).toEqual([
+      'c-openai-chat',
+    ]);
+    expect(await names({ service: 'search', provider: 'anthropic' })).toEqual([]);
+    expect(
+      await names({ provider: 'openai', from: new Date(BASE_MS + 1000).toISOString() }),
+    ).toEqual(['s-openai-chat', 's-openai-embed']);
+    expect(await names({ provider: 'openai', operation: 'chat', limit: '1' })).toEqual([
+      's-openai-chat',
+      'c-openai-chat',
+    ]);
+  });
+
+  it('filters the export the same way', async () => {
+    const res = await fetch(`${collector.url}/api/export?service=search&operation=chat`);
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as CallRecord).name)).toEqual(['s-openai-chat']);
   });
 });

@@ -281,6 +281,57 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreF
         expect(await list({ traceId, status: 'error', model: 'gpt-4o-mini' })).toEqual(names(b));
       });
 
+      it('filters by service, provider and operation, exactly, combined with AND', async () => {
+        const t0 = nanosAgo(30);
+        const second = 1_000_000_000n;
+        const a = makeRecord({ startNs: t0, serviceName: 'checkout' });
+        const b = makeRecord({
+          startNs: t0 + second,
+          serviceName: 'search',
+          provider: 'anthropic',
+          model: 'claude-sonnet-4-5',
+        });
+        const c = makeRecord({
+          startNs: t0 + 2n * second,
+          serviceName: 'search',
+          operation: 'embeddings',
+          model: 'text-embedding-3-small',
+        });
+        const d = makeRecord({
+          startNs: t0 + 3n * second,
+          serviceName: null,
+          provider: null,
+          operation: null,
+          model: null,
+        });
+        await store.insertCalls('p1', [a, b, c, d]);
+        // Same service in another project: never listed for p1.
+        await store.insertCalls('p2', [makeRecord({ startNs: t0, serviceName: 'search' })]);
+        const list = async (q: Omit<SpanQuery, 'limit'>) =>
+          (await listAll(store, 'p1', q)).map((r) => r.spanId);
+        const ids = (...rs: CallRecord[]) => rs.map((r) => r.spanId);
+
+        expect(await list({ service: 'search' })).toEqual(ids(c, b));
+        expect(await list({ service: 'checkout' })).toEqual(ids(a));
+        expect(await list({ service: 'Search' })).toEqual([]);
+        expect(await list({ service: 'sear' })).toEqual([]);
+        expect(await list({ provider: 'openai' })).toEqual(ids(c, a));
+        expect(await list({ provider: 'anthropic' })).toEqual(ids(b));
+        expect(await list({ operation: 'chat' })).toEqual(ids(b, a));
+        expect(await list({ operation: 'embeddings' })).toEqual(ids(c));
+        expect(await list({ service: 'search', provider: 'openai' })).toEqual(ids(c));
+        expect(await list({ service: 'search', operation: 'chat' })).toEqual(ids(b));
+        expect(
+          await list({ service: 'search', provider: 'anthropic', operation: 'embeddings' }),
+        ).toEqual([]);
+        expect(
+          await list({ service: 'search', status: 'ok', fromUnixNano: t0 + 2n * second }),
+        ).toEqual(ids(c));
+        // Pagination keeps the filter on every page.
+        expect(await listAll(store, 'p1', { provider: 'openai' }, 1)).toEqual([c, a]);
+        expect(await listAll(store, 'p2', { service: 'search' })).toHaveLength(1);
+      });
+
       it('honours the limit and says when there is no next page', async () => {
         await store.insertCalls(
           'p1',

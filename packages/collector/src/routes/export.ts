@@ -50,8 +50,8 @@ const FORMATS = {
 } as const;
 
 /**
- * `GET /api/export?from=&to=&traceId=&model=&status=&format=ndjson|csv`: every matching
- * call record (the filters of `/api/spans`), newest first, streamed page by page. The
+ * `GET /api/export?from=&to=&traceId=&model=&service=&provider=&operation=&status=&format=ndjson|csv`:
+ * every matching call record (the filters of `/api/spans`), newest first, streamed page by page. The
  * stream is pull-driven: a slow client slows the reads instead of filling memory. A store
  * failure before the first byte answers 503; after it, the response is aborted so the
  * client sees a broken transfer, never a silently short file.
@@ -71,6 +71,9 @@ export function exportRoutes(options: {
     const base: SpanQuery = { limit: EXPORT_PAGE_SIZE };
     if (p.traceId !== undefined) base.traceId = p.traceId;
     if (p.model !== undefined) base.model = p.model;
+    if (p.service !== undefined) base.service = p.service;
+    if (p.provider !== undefined) base.provider = p.provider;
+    if (p.operation !== undefined) base.operation = p.operation;
     if (p.status !== undefined) base.status = p.status;
     if (p.from !== undefined) base.fromUnixNano = p.from;
     if (p.to !== undefined) base.toUnixNano = p.to;

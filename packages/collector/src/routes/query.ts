@@ -45,6 +45,9 @@ const cursorSchema = z.string().transform((s, ctx): SpanCursor => {
 export const spanFilterShape = {
   traceId: traceIdSchema.optional(),
   model: z.string().min(1).max(512).optional(),
+  service: z.string().min(1).max(512).optional(),
+  provider: z.string().min(1).max(512).optional(),
+  operation: z.string().min(1).max(512).optional(),
   status: z.enum(['ok', 'error']).optional(),
   from: timeSchema.optional(),
   to: timeSchema.optional(),
@@ -92,7 +95,7 @@ export function invalid(error: z.ZodError): ValidationError {
 
 /**
  * The query API:
- * - `GET /api/spans?traceId=&model=&status=&from=&to=&limit=&cursor=` → `{ data, nextCursor }`, newest first;
+ * - `GET /api/spans?traceId=&model=&service=&provider=&operation=&status=&from=&to=&limit=&cursor=` → `{ data, nextCursor }`, newest first;
  * - `GET /api/traces/:traceId` → `{ traceId, spans }`, oldest first, 404 when unknown.
  */
 export function queryRoutes(options: { store: SpanStore; projectId: string }): Hono {
@@ -106,6 +109,9 @@ export function queryRoutes(options: { store: SpanStore; projectId: string }): H
     const query: SpanQuery = { limit: p.limit ?? DEFAULT_PAGE_SIZE };
     if (p.traceId !== undefined) query.traceId = p.traceId;
     if (p.model !== undefined) query.model = p.model;
+    if (p.service !== undefined) query.service = p.service;
+    if (p.provider !== undefined) query.provider = p.provider;
+    if (p.operation !== undefined) query.operation = p.operation;
     if (p.status !== undefined) query.status = p.status;
     if (p.from !== undefined) query.fromUnixNano = p.from;
     if (p.to !== undefined) query.toUnixNano = p.to;
