@@ -7,13 +7,14 @@ import { RpcStatus } from './otlp/proto.js';
 import { auditMiddleware, auditRoutes } from './routes/audit.js';
 import { answeringRoute } from './routes/audit-context.js';
 import { exportRoutes } from './routes/export.js';
+import { feedbackRoutes } from './routes/feedback.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes, mediaType, PROTOBUF_TYPE } from './routes/ingest.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { queryRoutes } from './routes/query.js';
 import { summaryRoutes } from './routes/summary.js';
-import { hasAudit, hasReadSide, type SpanStore } from './store/store.js';
+import { hasAudit, hasFeedback, hasReadSide, type SpanStore } from './store/store.js';
 
 /** The project everything belongs to until keys map requests to projects. */
 export const DEFAULT_PROJECT_ID = 'default';
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.route('/', queryRoutes({ store: deps.store, projectId }));
   app.route('/', exportRoutes({ store, projectId, logError }));
+  if (hasFeedback(store)) app.route('/', feedbackRoutes({ store, projectId, now }));
   // Routes over rollups need an engine with the read side (SQLite today).
   if (hasReadSide(store)) {
     app.route('/', summaryRoutes({ store, projectId }));

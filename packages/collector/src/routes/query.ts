@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { type Issue, NotFoundError, StoreUnavailableError, ValidationError } from '../errors.js';
-import type { SpanCursor, SpanQuery, SpanStore } from '../store/store.js';
+import { hasFeedback, type SpanCursor, type SpanQuery, type SpanStore } from '../store/store.js';
 import { auditRecords } from './audit-context.js';
 
 /** Page size when `limit` is not given. */
@@ -96,7 +96,8 @@ export function invalid(error: z.ZodError): ValidationError {
 /**
  * The query API:
  * - `GET /api/spans?traceId=&model=&service=&provider=&operation=&status=&from=&to=&limit=&cursor=` → `{ data, nextCursor }`, newest first;
- * - `GET /api/traces/:traceId` → `{ traceId, spans }`, oldest first, 404 when unknown.
+ * - `GET /api/traces/:traceId` → `{ traceId, spans, feedback }`, both oldest first, 404 when unknown
+ *   (`feedback` is empty on a store that keeps none).
  */
 export function queryRoutes(options: { store: SpanStore; projectId: string }): Hono {
   const { store, projectId } = options;
@@ -131,10 +132,15 @@ export function queryRoutes(options: { store: SpanStore; projectId: string }): H
         { path: 'traceId', message: 'expected 32 hex characters' },
       ]);
     }
-    const spans = await fromStore(store.getTrace(projectId, parsed.data));
+    const [spans, feedback] = await fromStore(
+      Promise.all([
+        store.getTrace(projectId, parsed.data),
+        hasFeedback(store) ? store.listFeedback(projectId, parsed.data) : [],
+      ]),
+    );
     auditRecords(c, spans.length);
     if (spans.length === 0) throw new NotFoundError(`trace ${parsed.data} not found`);
-    return c.json({ traceId: parsed.data, spans });
+    return c.json({ traceId: parsed.data, spans, feedback });
   });
 
   return app;

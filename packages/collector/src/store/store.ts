@@ -196,3 +196,45 @@ export function hasAudit<T extends SpanStore>(store: T): store is T & AuditStore
   const s = store as Partial<AuditStore>;
   return typeof s.appendAudit === 'function' && typeof s.listAudit === 'function';
 }
+
+/** Feedback on a traced call, as sent to `POST /api/feedback`. */
+export interface FeedbackInput {
+  /** 32 lowercase hex characters. */
+  traceId: string;
+  /** 16 lowercase hex characters: the one call of the trace it is about, or null for the whole trace. */
+  spanId: string | null;
+  /** A finite number (1/0 for thumbs up/down, a rating…). */
+  score: number;
+  label: string | null;
+  comment: string | null;
+}
+
+/** Feedback as stored. */
+export interface StoredFeedback extends FeedbackInput {
+  /** Opaque, unique id (a random UUID: it reveals nothing about other projects' feedback). */
+  id: string;
+  /** When it was stored (ISO 8601). */
+  createdAt: string;
+}
+
+/** Where scores and feedback linked to stored calls live. */
+export interface FeedbackStore {
+  /**
+   * Stores feedback, only if its trace (and span, when given) is stored in the project;
+   * the check and the write are one statement, so no feedback outlives a concurrent check.
+   * @returns the stored feedback, or null when the trace or span is not stored in the project.
+   */
+  insertFeedback(
+    projectId: string,
+    feedback: FeedbackInput,
+    createdAtMs: number,
+  ): Promise<StoredFeedback | null>;
+  /** The feedback on a trace, oldest first; empty when there is none. */
+  listFeedback(projectId: string, traceId: string): Promise<StoredFeedback[]>;
+}
+
+/** Whether a store also keeps feedback. */
+export function hasFeedback<T extends SpanStore>(store: T): store is T & FeedbackStore {
+  const s = store as Partial<FeedbackStore>;
+  return typeof s.insertFeedback === 'function' && typeof s.listFeedback === 'function';
+}

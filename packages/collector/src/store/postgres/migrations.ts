@@ -137,6 +137,26 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    // Scores and feedback on stored calls (same columns as SQLite's). Not partitioned:
+    // feedback is a trickle next to calls.
+    version: 5,
+    name: 'feedback',
+    sql: `
+      CREATE TABLE feedback (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL,
+        project_id text NOT NULL,
+        trace_id bytea NOT NULL,
+        span_id bytea,
+        score double precision NOT NULL,
+        label text,
+        comment text,
+        created_at_ms bigint NOT NULL
+      );
+      CREATE INDEX feedback_by_trace ON feedback (project_id, trace_id);
+    `,
+  },
 ];
 
 /**

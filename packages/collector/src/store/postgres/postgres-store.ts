@@ -1,6 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import type { CallRecord, JsonValue } from '@pilotlight/conventions';
 import pg from 'pg';
-import type { InsertDetail, InsertResult, ReadSideStore, SpanPage, SpanStore } from '../store.js';
+import type {
+  FeedbackStore,
+  InsertDetail,
+  InsertResult,
+  ReadSideStore,
+  SpanPage,
+  SpanStore,
+  StoredFeedback,
+} from '../store.js';
 import { inTransaction, withClient } from './client.js';
 import { isConnectionLost, toStoreError } from './errors.js';
 import { migratePostgres, SCHEMA_NAME } from './migrations.js';
@@ -71,7 +80,7 @@ export interface PostgresStoreOptions {
  * A {@link SpanStore} and {@link ReadSideStore} on PostgreSQL, plus its pool and
  * partition-level retention.
  */
-export interface PostgresSpanStore extends SpanStore, ReadSideStore {
+export interface PostgresSpanStore extends SpanStore, ReadSideStore, FeedbackStore {
   /** The schema holding the tables. */
   readonly schema: string;
   /** The connection pool (for jobs and leader election that share the store's database). */
@@ -263,6 +272,38 @@ function fromRow(row: Row): CallRecord {
     sourceDialect: row.source_dialect,
     warnings: row.warnings,
     attributes: row.attributes,
+  };
+}
+
+interface FeedbackRow {
+  id: string;
+  trace_id: string;
+  span_id: string | null;
+  score: number;
+  label: string | null;
+  comment: string | null;
+  created_at_ms: string;
+}
+
+const FEEDBACK_COLUMNS = `id, encode(trace_id, 'hex') AS trace_id, encode(span_id, 'hex') AS span_id,
+  score, label, comment, created_at_ms`;
+
+// The existence check and the insert are one statement: feedback only on a stored call.
+const INSERT_FEEDBACK_SQL = `INSERT INTO feedback (id, project_id, trace_id, span_id, score, label, comment, created_at_ms)
+SELECT $1::text, $2::text, decode($3::text, 'hex'), decode($4::text, 'hex'), $5::float8, $6::text, $7::text, $8::bigint
+WHERE EXISTS (SELECT 1 FROM calls WHERE project_id = $2 AND trace_id = decode($3, 'hex')
+  AND ($4::text IS NULL OR span_id = decode($4, 'hex')))
+RETURNING ${FEEDBACK_COLUMNS}`;
+
+function fromFeedbackRow(row: FeedbackRow): StoredFeedback {
+  return {
+    id: row.id,
+    traceId: row.trace_id,
+    spanId: row.span_id,
+    score: row.score,
+    label: row.label,
+    comment: row.comment,
+    createdAt: new Date(Number(row.created_at_ms)).toISOString(),
   };
 }
 
@@ -509,6 +550,42 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
     async deleteRollupsBefore(beforeMs, limit) {
       return run(() => deleteRollupsBefore(pool, beforeMs, limit));
+    },
+    async insertFeedback(projectId, f, createdAtMs) {
+      const rows = await run(
+        async () =>
+          (
+            await pool.query<FeedbackRow>({
+              name: 'pilotlight_insert_feedback',
+              text: INSERT_FEEDBACK_SQL,
+              values: [
+                randomUUID(),
+                projectId,
+                f.traceId,
+                f.spanId,
+                f.score,
+                f.label === null ? null : text(f.label),
+                f.comment === null ? null : text(f.comment),
+                createdAtMs,
+              ],
+            })
+          ).rows,
+      );
+      return rows[0] === undefined ? null : fromFeedbackRow(rows[0]);
+    },
+    async listFeedback(projectId, traceId) {
+      const rows = await run(
+        async () =>
+          (
+            await pool.query<FeedbackRow>({
+              name: 'pilotlight_list_feedback',
+              text: `SELECT ${FEEDBACK_COLUMNS} FROM feedback WHERE project_id = $1
+                AND trace_id = decode($2, 'hex') ORDER BY created_at_ms, seq`,
+              values: [projectId, traceId],
+            })
+          ).rows,
+      );
+      return rows.map(fromFeedbackRow);
     },
     sizeBytes() {
       return closed ? 0 : sizeBytes;

@@ -109,6 +109,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_by_time ON audit_log (project_id, at_ms);
     `,
   },
+  {
+    // Scores and feedback on stored calls (POST /api/feedback), read back with their trace.
+    version: 5,
+    name: 'feedback',
+    sql: `
+      CREATE TABLE feedback (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        trace_id BLOB NOT NULL,
+        span_id BLOB,
+        score REAL NOT NULL,
+        label TEXT,
+        comment TEXT,
+        created_at_ms INTEGER NOT NULL
+      );
+      CREATE INDEX feedback_by_trace ON feedback (project_id, trace_id);
+    `,
+  },
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CallRecord, JsonValue } from '@pilotlight/conventions';
@@ -12,6 +13,7 @@ import {
 } from '../../rollups/sql.js';
 import type {
   AuditStore,
+  FeedbackStore,
   InsertDetail,
   ModelMetadata,
   ReadSideStore,
@@ -19,6 +21,7 @@ import type {
   SpanQuery,
   SpanStore,
   StoredAuditEntry,
+  StoredFeedback,
   StoredModel,
 } from '../store.js';
 import { migrate } from './migrations.js';
@@ -48,7 +51,7 @@ export interface SqliteStoreOptions {
 }
 
 /** A {@link SpanStore} and {@link ReadSideStore} on one SQLite file (WAL), plus where that file is. */
-export interface SqliteSpanStore extends SpanStore, ReadSideStore, AuditStore {
+export interface SqliteSpanStore extends SpanStore, ReadSideStore, AuditStore, FeedbackStore {
   /** Absolute path of the database file. */
   readonly path: string;
 }
@@ -156,6 +159,28 @@ interface AuditRow {
   filters: string;
   status: number;
   records: number | null;
+}
+
+interface FeedbackRow {
+  id: string;
+  trace_id: Buffer;
+  span_id: Buffer | null;
+  score: number;
+  label: string | null;
+  comment: string | null;
+  created_at_ms: number;
+}
+
+function fromFeedbackRow(row: FeedbackRow): StoredFeedback {
+  return {
+    id: row.id,
+    traceId: row.trace_id.toString('hex'),
+    spanId: row.span_id === null ? null : row.span_id.toString('hex'),
+    score: row.score,
+    label: row.label,
+    comment: row.comment,
+    createdAt: new Date(row.created_at_ms).toISOString(),
+  };
 }
 
 interface ModelRow {
@@ -397,6 +422,18 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
   );
   // Summary plans have few shapes (one to a handful of ranges, optional filters).
   const rollupStatements = new Map<string, Database.Statement>();
+  // The existence check and the insert are one statement: feedback only on a stored call.
+  const insertFeedback = db.prepare(
+    `INSERT INTO feedback (id, project_id, trace_id, span_id, score, label, comment, created_at_ms)
+     SELECT @id, @projectId, @traceId, @spanId, @score, @label, @comment, @createdAtMs
+     WHERE EXISTS (SELECT 1 FROM calls WHERE project_id = @projectId AND trace_id = @traceId
+       AND (@spanId IS NULL OR span_id = @spanId))
+     RETURNING id, trace_id, span_id, score, label, comment, created_at_ms`,
+  );
+  const selectFeedback = db.prepare(
+    `SELECT id, trace_id, span_id, score, label, comment, created_at_ms FROM feedback
+     WHERE project_id = ? AND trace_id = ? ORDER BY created_at_ms, seq`,
+  );
   const pageCount = db.prepare('PRAGMA page_count').pluck();
   const pageSize = db.prepare('PRAGMA page_size').pluck();
   const trace = db
@@ -567,6 +604,26 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     async deleteAuditBefore(beforeMs, limit) {
       guard();
       return deleteAudit.run(beforeMs, limit).changes;
+    },
+    async insertFeedback(projectId, f, createdAtMs) {
+      guard();
+      const row = insertFeedback.get({
+        id: randomUUID(),
+        projectId,
+        traceId: idBytes(f.traceId),
+        spanId: f.spanId === null ? null : idBytes(f.spanId),
+        score: f.score,
+        label: f.label,
+        comment: f.comment,
+        createdAtMs,
+      }) as FeedbackRow | undefined;
+      return row === undefined ? null : fromFeedbackRow(row);
+    },
+    async listFeedback(projectId, traceId) {
+      guard();
+      return (selectFeedback.all(projectId, idBytes(traceId)) as FeedbackRow[]).map(
+        fromFeedbackRow,
+      );
     },
     sizeBytes() {
       if (closed) return 0;
