@@ -193,6 +193,9 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.locator('.message .role-name').allTextContents()).toEqual(
       expect.arrayContaining(['system', 'user', 'assistant']),
     );
+    expect(await page.locator('table.feedback tbody tr').allInnerTexts()).toEqual([
+      expect.stringMatching(/^1\s+helpful\s+Paris, correct\s+answer-question\s/),
+    ]);
     await screenshot(page, 'trace');
     expectClean(watch);
     await page.close();

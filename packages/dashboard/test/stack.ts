@@ -14,7 +14,7 @@ import { serve } from '@hono/node-server';
 import { trace } from '@opentelemetry/api';
 import { createApp, openDriftAndAlerts, openSqliteStore } from '@pilotlight/collector';
 import { startMockModelServer } from '@pilotlight/mock-model-server';
-import { flush, init, shutdown, traceCall, wrapOpenAI } from '@pilotlight/sdk';
+import { flush, init, recordFeedback, shutdown, traceCall, wrapOpenAI } from '@pilotlight/sdk';
 import OpenAI from 'openai';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createDashboardRoutes } from '../src/server/index.ts';
@@ -78,6 +78,7 @@ async function seed(url: string): Promise<Seeded> {
   let errorCalls = 0;
   let miniCalls = 0;
   let chatTraceId = '';
+  let chatSpanId = '';
   let xssTraceId = '';
   try {
     for (let i = 0; i < ROUNDS; i++) {
@@ -86,6 +87,7 @@ async function seed(url: string): Promise<Seeded> {
         'answer-question',
         async () => {
           chatTraceId ||= trace.getActiveSpan()?.spanContext().traceId ?? '';
+          chatSpanId ||= trace.getActiveSpan()?.spanContext().spanId ?? '';
           await openai.chat.completions.create({
             model,
             messages: [
@@ -134,6 +136,17 @@ async function seed(url: string): Promise<Seeded> {
     );
     genAiCalls += 1;
     await flush();
+    // Feedback refers to stored calls, so it is sent once they are flushed.
+    for (const [target, feedback] of [
+      [
+        { traceId: chatTraceId, spanId: chatSpanId },
+        { score: 1, label: 'helpful', comment: 'Paris, correct' },
+      ],
+      [xssTraceId, { score: 0, label: XSS_MODEL, comment: XSS_CORPUS }],
+    ] as const) {
+      const result = await recordFeedback(target, feedback);
+      if (!result.ok) throw new Error(`seeding feedback failed: ${result.reason}`);
+    }
   } finally {
     await shutdown();
     await mock.close();

@@ -14,6 +14,21 @@ export interface SpanPage {
 export interface TraceResponse {
   traceId: string;
   spans: CallRecord[];
+  /** Scores and feedback sent with `recordFeedback`, oldest first (absent from older collectors). */
+  feedback?: Feedback[];
+}
+
+/** One stored feedback (`POST /api/feedback`). */
+export interface Feedback {
+  id: string;
+  traceId: string;
+  /** The call it is about, or null for the whole trace. */
+  spanId: string | null;
+  score: number;
+  label: string | null;
+  comment: string | null;
+  /** ISO 8601. */
+  createdAt: string;
 }
 
 /** p50/p90/p95/p99 in milliseconds. */

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { type CallRecord, getTrace, type TraceResponse } from '../api.js';
+import { type CallRecord, type Feedback, getTrace, type TraceResponse } from '../api.js';
 import { CopyId, Empty, ErrorBox, Loading } from '../components.js';
 import { DASH, fmtConfidence, fmtInt, fmtMs, fmtTime, fmtUsd, toJsonText } from '../format.js';
 import { type Location, updateQuery } from '../router.js';
@@ -79,6 +79,7 @@ export function TracePage(props: { traceId: string; loc: Location }) {
       <h1 id="trace-title">Trace</h1>
       <CopyId label="trace id" value={trace.traceId} />
       <Waterfall rows={tree.rows} totalMs={tree.totalMs} selectedId={selected?.spanId ?? null} />
+      <FeedbackList feedback={trace.feedback ?? []} spans={trace.spans} />
       {selected ? <SpanDetails span={selected} /> : null}
     </section>
   );
@@ -153,6 +154,53 @@ function Waterfall(props: { rows: Row[]; totalMs: number; selectedId: string | n
         );
       })}
     </div>
+  );
+}
+
+/** Scores and comments users gave on this trace's calls (`recordFeedback`). */
+function FeedbackList(props: { feedback: Feedback[]; spans: CallRecord[] }) {
+  if (props.feedback.length === 0) return null;
+  const names = new Map(props.spans.map((s) => [s.spanId, s.name]));
+  return (
+    <section class="feedback" aria-labelledby="feedback-title">
+      <h2 id="feedback-title">Feedback ({props.feedback.length})</h2>
+      <table class="feedback">
+        <thead>
+          <tr>
+            <th scope="col" class="num">
+              Score
+            </th>
+            <th scope="col">Label</th>
+            <th scope="col">Comment</th>
+            <th scope="col">On</th>
+            <th scope="col">Received</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.feedback.map((f) => (
+            <tr key={f.id}>
+              <td class="num">{f.score}</td>
+              <td>{f.label ?? DASH}</td>
+              <td>{f.comment ?? DASH}</td>
+              <td>
+                {f.spanId === null ? (
+                  'whole trace'
+                ) : (
+                  <button
+                    type="button"
+                    class="link"
+                    onClick={() => updateQuery({ span: f.spanId ?? '' }, { replace: true })}
+                  >
+                    {names.get(f.spanId) ?? f.spanId}
+                  </button>
+                )}
+              </td>
+              <td>{fmtTime(f.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 
