@@ -104,6 +104,62 @@ describe('dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it('filters narrow the calls table by service, provider and operation, combined', async () => {
+    const { page, watch } = await watchedPage(stack);
+    await page.goto(`${stack.url}/calls`);
+    await page.locator('table.calls tbody tr').first().waitFor();
+    // Unfiltered, the first page mixes model calls with the traced functions around them.
+    expect(new Set(await columnTexts(page, 'Operation')).size).toBeGreaterThan(1);
+
+    await page.getByLabel('Operation').fill('chat');
+    await page.getByLabel('Operation').press('Enter');
+    await page.waitForURL(/operation=chat/);
+    await expect
+      .poll(async () => [...new Set(await columnTexts(page, 'Operation'))])
+      .toEqual(['chat']);
+    expect(await rowCount(page)).toBe(50);
+
+    // All three at once, with status: only the failed OpenAI chat calls of the service.
+    await page.getByLabel('Service').fill('dashboard-e2e');
+    await page.getByLabel('Provider').fill('openai');
+    await page.getByLabel('Provider').press('Enter');
+    await page.getByLabel('Status').selectOption('error');
+    await page.waitForURL(
+      /service=dashboard-e2e.*status=error|status=error.*service=dashboard-e2e/,
+    );
+    await expect.poll(() => rowCount(page)).toBe(stack.seeded.errorCalls);
+    for (const s of await columnTexts(page, 'Status')) expect(s).toMatch(/error/);
+    expect(new Set(await columnTexts(page, 'Service'))).toEqual(new Set(['dashboard-e2e']));
+
+    // Exact match: a provider that sent nothing, or part of a service name, matches nothing.
+    await page.getByLabel('Provider').fill('anthropic');
+    await page.getByLabel('Provider').press('Enter');
+    await page.waitForURL(/provider=anthropic/);
+    await page.getByText('No calls match these filters').waitFor();
+    await page.getByLabel('Provider').fill('openai');
+    await page.getByLabel('Service').fill('dashboard');
+    await page.getByLabel('Service').press('Enter');
+    await page.waitForURL(/service=dashboard(&|$)/);
+    await page.getByText('No calls match these filters').waitFor();
+
+    // Filters live in the URL: a reload keeps them all.
+    await page.goto(
+      `${stack.url}/calls?service=dashboard-e2e&provider=openai&operation=chat&status=error`,
+    );
+    await page.locator('table.calls tbody tr').first().waitFor();
+    expect(await rowCount(page)).toBe(stack.seeded.errorCalls);
+    expect(await page.getByLabel('Service').inputValue()).toBe('dashboard-e2e');
+    expect(await page.getByLabel('Provider').inputValue()).toBe('openai');
+    expect(await page.getByLabel('Operation').inputValue()).toBe('chat');
+
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.waitForURL((url) => url.search === '');
+    await expect.poll(() => rowCount(page)).toBe(50);
+    expect(new Set(await columnTexts(page, 'Operation')).size).toBeGreaterThan(1);
+    expectClean(watch);
+    await page.close();
+  });
+
   it('a custom time range narrows the calls table', async () => {
     const { page, watch } = await watchedPage(stack);
     const all = (await (await fetch(`${stack.url}/api/spans?limit=1000`)).json()) as {
@@ -128,8 +184,10 @@ describe('dashboard in headless Chromium', () => {
     const first = await page.locator('table.calls tbody tr').first().getAttribute('data-span-id');
     await page.getByRole('button', { name: 'Older →' }).click();
     await page.getByText('Page 2 ·').waitFor();
-    const second = await page.locator('table.calls tbody tr').first().getAttribute('data-span-id');
-    expect(second).not.toBe(first);
+    // The page label changes at the click, the rows once the next page has arrived.
+    await expect
+      .poll(() => page.locator('table.calls tbody tr').first().getAttribute('data-span-id'))
+      .not.toBe(first);
     await page.getByRole('button', { name: '← Newer' }).click();
     await page.getByText('Page 1 ·').waitFor();
     expect(await page.locator('table.calls tbody tr').first().getAttribute('data-span-id')).toBe(

@@ -161,6 +161,12 @@ export function sendJson<T>(
 /** Filters of the calls table, as `GET /api/spans` takes them. */
 export interface SpanFilters {
   model?: string;
+  /** Exact `service.name`. */
+  service?: string;
+  /** Exact provider (`openai`, `anthropic`, …). */
+  provider?: string;
+  /** Exact GenAI operation (`chat`, `embeddings`, …). */
+  operation?: string;
   status?: 'ok' | 'error';
   traceId?: string;
   fromMs?: number;
@@ -173,6 +179,9 @@ export function listSpans(filters: SpanFilters, signal?: AbortSignal): Promise<S
   const q = new URLSearchParams();
   if (filters.traceId) q.set('traceId', filters.traceId);
   if (filters.model) q.set('model', filters.model);
+  if (filters.service) q.set('service', filters.service);
+  if (filters.provider) q.set('provider', filters.provider);
+  if (filters.operation) q.set('operation', filters.operation);
   if (filters.status) q.set('status', filters.status);
   if (filters.fromMs !== undefined) q.set('from', String(Math.floor(filters.fromMs)));
   if (filters.toMs !== undefined) q.set('to', String(Math.ceil(filters.toMs)));

@@ -8,6 +8,31 @@ import { timeWindow } from '../time.js';
 /** Rows per page of the table. */
 const PAGE_SIZE = 50;
 
+/** The exact-match text filters, in the order the form shows them; each is a query parameter. */
+const TEXT_FILTERS = [
+  {
+    name: 'service',
+    label: 'Service',
+    placeholder: 'any service',
+    of: (c: CallRecord) => c.serviceName,
+  },
+  { name: 'model', label: 'Model', placeholder: 'any model', of: (c: CallRecord) => c.model },
+  {
+    name: 'provider',
+    label: 'Provider',
+    placeholder: 'any provider',
+    of: (c: CallRecord) => c.provider,
+  },
+  {
+    name: 'operation',
+    label: 'Operation',
+    placeholder: 'any operation',
+    of: (c: CallRecord) => c.operation,
+  },
+] as const;
+
+type TextFilter = (typeof TEXT_FILTERS)[number]['name'];
+
 export function traceHref(call: Pick<CallRecord, 'traceId' | 'spanId'>): string {
   return `/traces/${call.traceId}?span=${call.spanId}`;
 }
@@ -19,7 +44,9 @@ function tokens(c: CallRecord): string {
 
 export function CallsPage(props: { loc: Location; nowMs: number }) {
   const { query } = props.loc;
-  const model = query.get('model') ?? '';
+  const text = Object.fromEntries(
+    TEXT_FILTERS.map((f) => [f.name, query.get(f.name) ?? '']),
+  ) as Record<TextFilter, string>;
   const status = query.get('status') ?? '';
   const traceId = query.get('traceId') ?? '';
   const win = timeWindow(query, props.nowMs);
@@ -29,7 +56,7 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
   const [page, setPage] = useState<SpanPage | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [attempt, setAttempt] = useState(0);
-  const filterKey = `${model}|${status}|${traceId}|${query.get('range')}|${query.get('from')}|${query.get('to')}`;
+  const filterKey = `${TEXT_FILTERS.map((f) => text[f.name]).join('|')}|${status}|${traceId}|${query.get('range')}|${query.get('from')}|${query.get('to')}`;
 
   // New filters start from the first page.
   useEffect(() => {
@@ -44,7 +71,10 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
     setError(null);
     listSpans(
       {
-        model: model || undefined,
+        model: text.model || undefined,
+        service: text.service || undefined,
+        provider: text.provider || undefined,
+        operation: text.operation || undefined,
         status: status === 'ok' || status === 'error' ? status : undefined,
         traceId: /^[0-9a-fA-F]{32}$/.test(traceId) ? traceId : undefined,
         fromMs: win.fromMs,
@@ -60,13 +90,22 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [filterKey, cursor, refreshKey, attempt]);
 
-  const models = useMemo(() => {
-    const seen = new Set<string>();
-    for (const c of page?.data ?? []) if (c.model) seen.add(c.model);
-    return [...seen].sort();
+  // Suggestions for each text filter: the values on the current page.
+  const options = useMemo(() => {
+    const seen = Object.fromEntries(TEXT_FILTERS.map((f) => [f.name, new Set<string>()]));
+    for (const c of page?.data ?? []) {
+      for (const f of TEXT_FILTERS) {
+        const v = f.of(c);
+        if (v) seen[f.name]?.add(v);
+      }
+    }
+    return Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v].sort()])) as Record<
+      TextFilter,
+      string[]
+    >;
   }, [page]);
 
-  const filtered = Boolean(model || status || traceId);
+  const filtered = Boolean(TEXT_FILTERS.some((f) => text[f.name]) || status || traceId);
   return (
     <section aria-labelledby="calls-title">
       <h1 id="calls-title">Calls</h1>
@@ -77,27 +116,31 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
           e.preventDefault();
           const data = new FormData(e.currentTarget);
           updateQuery({
-            model: String(data.get('model') ?? '').trim(),
+            ...Object.fromEntries(
+              TEXT_FILTERS.map((f) => [f.name, String(data.get(f.name) ?? '').trim()]),
+            ),
             traceId: String(data.get('traceId') ?? '').trim(),
           });
         }}
       >
-        <label>
-          Model
-          <input
-            name="model"
-            list="model-options"
-            defaultValue={model}
-            key={`m-${model}`}
-            placeholder="any model"
-            onChange={(e) => updateQuery({ model: e.currentTarget.value.trim() })}
-          />
-          <datalist id="model-options">
-            {models.map((m) => (
-              <option key={m} value={m} />
-            ))}
-          </datalist>
-        </label>
+        {TEXT_FILTERS.map((f) => (
+          <label key={f.name}>
+            {f.label}
+            <input
+              name={f.name}
+              list={`${f.name}-options`}
+              defaultValue={text[f.name]}
+              key={`${f.name}-${text[f.name]}`}
+              placeholder={f.placeholder}
+              onChange={(e) => updateQuery({ [f.name]: e.currentTarget.value.trim() })}
+            />
+            <datalist id={`${f.name}-options`}>
+              {options[f.name].map((v) => (
+                <option key={v} value={v} />
+              ))}
+            </datalist>
+          </label>
+        ))}
         <label>
           Status
           <select
@@ -126,7 +169,13 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
         {filtered ? (
           <button
             type="button"
-            onClick={() => updateQuery({ model: null, status: null, traceId: null })}
+            onClick={() =>
+              updateQuery({
+                ...Object.fromEntries(TEXT_FILTERS.map((f) => [f.name, null])),
+                status: null,
+                traceId: null,
+              })
+            }
           >
             Clear filters
           </button>
