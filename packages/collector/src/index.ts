@@ -35,6 +35,12 @@ export { auditRecords, deferAudit } from './routes/audit-context.js';
 export { createDriftRoutes, type DriftRoutesDeps } from './routes/drift.js';
 export { CSV_COLUMNS, csvField, EXPORT_PAGE_SIZE } from './routes/export.js';
 export {
+  feedbackRoutes,
+  MAX_FEEDBACK_BODY_BYTES,
+  MAX_FEEDBACK_COMMENT_LENGTH,
+  MAX_FEEDBACK_LABEL_LENGTH,
+} from './routes/feedback.js';
+export {
   MODEL_WINDOWS_MS,
   type ModelInventoryEntry,
   type ModelWindowStats,
@@ -53,7 +59,10 @@ export {
   type AuditEntry,
   type AuditQuery,
   type AuditStore,
+  type FeedbackInput,
+  type FeedbackStore,
   hasAudit,
+  hasFeedback,
   hasReadSide,
   type InsertDetail,
   type InsertResult,
@@ -64,5 +73,6 @@ export {
   type SpanQuery,
   type SpanStore,
   type StoredAuditEntry,
+  type StoredFeedback,
   type StoredModel,
 } from './store/store.js';
