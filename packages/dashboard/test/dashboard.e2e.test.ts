@@ -190,9 +190,9 @@ describe('dashboard in headless Chromium', () => {
       .not.toBe(first);
     await page.getByRole('button', { name: '← Newer' }).click();
     await page.getByText('Page 1 ·').waitFor();
-    expect(await page.locator('table.calls tbody tr').first().getAttribute('data-span-id')).toBe(
-      first,
-    );
+    await expect
+      .poll(() => page.locator('table.calls tbody tr').first().getAttribute('data-span-id'))
+      .toBe(first);
     expectClean(watch);
     await page.close();
   });
