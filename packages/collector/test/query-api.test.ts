@@ -227,3 +227,99 @@ describe('query API: service, provider and operation filters', () => {
     expect(lines.map((l) => (JSON.parse(l) as CallRecord).name)).toEqual(['s-openai-chat']);
   });
 });
+
+describe('query API: numeric range filters', () => {
+  let collector: Collector;
+
+  beforeAll(async () => {
+    collector = await startTestCollector();
+    const span = (
+      name: string,
+      i: number,
+      durationMs: number,
+      attributes: Record<string, string | number>,
+    ) => ({
+      traceId: hexId(16),
+      spanId: hexId(8),
+      name,
+      startMs: BASE_MS + i * 1000,
+      durationMs,
+      attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm', ...attributes },
+    });
+    const spans = [
+      span('fast', 0, 50, {
+        'gen_ai.usage.input_tokens': 10,
+        'gen_ai.usage.output_tokens': 5,
+        'pilotlight.cost_usd': 0.001,
+        'pilotlight.confidence': 0.9,
+        'pilotlight.time_to_first_token_ms': 20,
+      }),
+      span('medium', 1, 400, {
+        'gen_ai.usage.input_tokens': 200,
+        'gen_ai.usage.output_tokens': 100,
+        'pilotlight.cost_usd': 0.02,
+        'pilotlight.confidence': 0.4,
+      }),
+      span('slow', 2, 2500, { 'pilotlight.time_to_first_token_ms': 900 }),
+    ];
+    expect((await postJson(collector.url, otlpJson(spans))).status).toBe(200);
+  });
+  afterAll(async () => {
+    await collector.stop();
+  });
+
+  const names = async (params: Record<string, string>) =>
+    (await listAll(collector.url, params)).map((s) => s.name);
+
+  it('narrows by each bound, inclusively, leaving out calls without the measure', async () => {
+    expect(await names({ minLatencyMs: '400' })).toEqual(['slow', 'medium']);
+    expect(await names({ maxLatencyMs: '400' })).toEqual(['medium', 'fast']);
+    expect(await names({ minLatencyMs: '50.5', maxLatencyMs: '2499.5' })).toEqual(['medium']);
+    expect(await names({ minTtftMs: '0' })).toEqual(['slow', 'fast']);
+    expect(await names({ maxTtftMs: '100' })).toEqual(['fast']);
+    expect(await names({ minTokens: '15', maxTokens: '15' })).toEqual(['fast']);
+    expect(await names({ minTokens: '16' })).toEqual(['medium']);
+    expect(await names({ minCostUsd: '0.01' })).toEqual(['medium']);
+    expect(await names({ maxCostUsd: '1' })).toEqual(['medium', 'fast']);
+    expect(await names({ minConfidence: '0.5' })).toEqual(['fast']);
+    expect(await names({ maxConfidence: '1' })).toEqual(['medium', 'fast']);
+  });
+
+  it('combines ranges with AND, with the other filters and with pagination', async () => {
+    expect(await names({ maxLatencyMs: '1000', minConfidence: '0.5' })).toEqual(['fast']);
+    expect(await names({ minLatencyMs: '10', maxCostUsd: '0.05', limit: '1' })).toEqual([
+      'medium',
+      'fast',
+    ]);
+    expect(await names({ minLatencyMs: '10', model: 'other' })).toEqual([]);
+    expect(
+      await names({ minLatencyMs: '10', from: new Date(BASE_MS + 1000).toISOString() }),
+    ).toEqual(['slow', 'medium']);
+  });
+
+  it.each([
+    ['minLatencyMs=-1', 'minLatencyMs'],
+    ['maxTtftMs=abc', 'maxTtftMs'],
+    ['minTokens=1e3', 'minTokens'],
+    ['maxCostUsd=', 'maxCostUsd'],
+    ['minConfidence=1.5', 'minConfidence'],
+    ['minLatencyMs=500&maxLatencyMs=100', 'maxLatencyMs'],
+    ['minTokens=10&maxTokens=9', 'maxTokens'],
+    ['minConfidence=0.8&maxConfidence=0.2', 'maxConfidence'],
+    ['minCostUsd=Infinity', 'minCostUsd'],
+  ])('answers 400 naming the parameter for %s', async (query, param) => {
+    for (const path of ['/api/spans', '/api/export']) {
+      const { status, body } = await getJson<ErrorBody>(`${collector.url}${path}?${query}`);
+      expect(status).toBe(400);
+      expect(body.issues.map((i) => i.path)).toEqual([param]);
+      expect(body.message).toContain(param);
+    }
+  });
+
+  it('filters the export the same way', async () => {
+    const res = await fetch(`${collector.url}/api/export?minLatencyMs=100&maxTokens=1000`);
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as CallRecord).name)).toEqual(['medium']);
+  });
+});

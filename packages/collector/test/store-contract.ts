@@ -332,6 +332,85 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreF
         expect(await listAll(store, 'p2', { service: 'search' })).toHaveLength(1);
       });
 
+      it('filters by inclusive numeric ranges, NULL never matching, combined with AND', async () => {
+        const t0 = nanosAgo(30);
+        const second = 1_000_000_000n;
+        const a = makeRecord({
+          startNs: t0,
+          durationMs: 100,
+          ttftMs: 20,
+          inputTokens: 10,
+          outputTokens: 5,
+          costUsd: 0.001,
+          confidence: 0.2,
+        });
+        const b = makeRecord({
+          startNs: t0 + second,
+          durationMs: 250.5,
+          ttftMs: null,
+          inputTokens: 30,
+          outputTokens: null,
+          costUsd: 0.01,
+          confidence: 0.5,
+        });
+        const c = makeRecord({
+          startNs: t0 + 2n * second,
+          durationMs: 1000,
+          ttftMs: 300,
+          inputTokens: 100,
+          outputTokens: 50,
+          costUsd: null,
+          confidence: null,
+          serviceName: 'search',
+        });
+        const d = makeRecord({
+          startNs: t0 + 3n * second,
+          durationMs: 5,
+          ttftMs: null,
+          inputTokens: null,
+          outputTokens: null,
+          costUsd: 0,
+          confidence: 1,
+          status: 'error',
+        });
+        await store.insertCalls('p1', [a, b, c, d]);
+        // A slow call in another project: never listed for p1.
+        await store.insertCalls('p2', [makeRecord({ startNs: t0, durationMs: 9000 })]);
+        const list = async (q: Omit<SpanQuery, 'limit'>) =>
+          (await listAll(store, 'p1', q)).map((r) => r.spanId);
+        const ids = (...rs: CallRecord[]) => rs.map((r) => r.spanId);
+
+        // Latency: inclusive at both ends, compared as the record's durationMs.
+        expect(await list({ minLatencyMs: 250.5 })).toEqual(ids(c, b));
+        expect(await list({ maxLatencyMs: 100 })).toEqual(ids(d, a));
+        expect(await list({ minLatencyMs: 100, maxLatencyMs: 250.5 })).toEqual(ids(b, a));
+        expect(await list({ minLatencyMs: 8000 })).toEqual([]);
+        // TTFT: calls without one are excluded whenever a bound is set.
+        expect(await list({ minTtftMs: 0 })).toEqual(ids(c, a));
+        expect(await list({ maxTtftMs: 20 })).toEqual(ids(a));
+        // Tokens: input + output (a missing side counts as 0), calls with neither excluded.
+        expect(await list({ minTokens: 0 })).toEqual(ids(c, b, a));
+        expect(await list({ minTokens: 15, maxTokens: 30 })).toEqual(ids(b, a));
+        expect(await list({ minTokens: 150 })).toEqual(ids(c));
+        expect(await list({ maxTokens: 149 })).toEqual(ids(b, a));
+        // Cost: a zero cost is a cost; an unknown one never matches.
+        expect(await list({ maxCostUsd: 0.001 })).toEqual(ids(d, a));
+        expect(await list({ minCostUsd: 0 })).toEqual(ids(d, b, a));
+        expect(await list({ minCostUsd: 0.01, maxCostUsd: 0.01 })).toEqual(ids(b));
+        // Confidence.
+        expect(await list({ minConfidence: 0.5 })).toEqual(ids(d, b));
+        expect(await list({ maxConfidence: 0.5 })).toEqual(ids(b, a));
+        // AND with each other and with the other filters.
+        expect(await list({ minLatencyMs: 50, minConfidence: 0.3 })).toEqual(ids(b));
+        expect(await list({ minTokens: 1, service: 'search' })).toEqual(ids(c));
+        expect(await list({ maxLatencyMs: 10, status: 'error' })).toEqual(ids(d));
+        expect(await list({ maxLatencyMs: 10, status: 'ok' })).toEqual([]);
+        expect(await list({ minLatencyMs: 100, fromUnixNano: t0 + second })).toEqual(ids(c, b));
+        // Pagination keeps the filter on every page.
+        expect(await listAll(store, 'p1', { minLatencyMs: 100 }, 1)).toEqual([c, b, a]);
+        expect(await listAll(store, 'p2', { minLatencyMs: 8000 })).toHaveLength(1);
+      });
+
       it('honours the limit and says when there is no next page', async () => {
         await store.insertCalls(
           'p1',

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { SpanCursor, SpanQuery, SpanStore } from '../store/store.js';
 import { deferAudit } from './audit-context.js';
-import { fromStore, invalid, spanFilterShape } from './query.js';
+import { applyRanges, checkSpanFilters, fromStore, invalid, spanFilterShape } from './query.js';
 
 /**
  * Rows read from the store per step of an export. Memory stays at one page whatever the
@@ -17,10 +17,7 @@ export const CSV_COLUMNS = Object.keys(callRecordSchema.shape) as (keyof CallRec
 
 const exportQuerySchema = z
   .strictObject({ ...spanFilterShape, format: z.enum(['ndjson', 'csv']).optional() })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
-    path: ['to'],
-    message: 'must be after from',
-  });
+  .superRefine(checkSpanFilters);
 
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF, quotes doubled.
@@ -50,7 +47,7 @@ const FORMATS = {
 } as const;
 
 /**
- * `GET /api/export?from=&to=&traceId=&model=&service=&provider=&operation=&status=&format=ndjson|csv`:
+ * `GET /api/export?from=&to=&traceId=&model=&service=&provider=&operation=&status=&min…=&max…=&format=ndjson|csv`:
  * every matching call record (the filters of `/api/spans`), newest first, streamed page by page. The
  * stream is pull-driven: a slow client slows the reads instead of filling memory. A store
  * failure before the first byte answers 503; after it, the response is aborted so the
@@ -77,6 +74,7 @@ export function exportRoutes(options: {
     if (p.status !== undefined) base.status = p.status;
     if (p.from !== undefined) base.fromUnixNano = p.from;
     if (p.to !== undefined) base.toUnixNano = p.to;
+    applyRanges(base, p);
 
     // The first page before the headers: a store that is down answers 503 as usual.
     let page = await fromStore(store.listCalls(projectId, base));

@@ -1,7 +1,14 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { type Issue, NotFoundError, StoreUnavailableError, ValidationError } from '../errors.js';
-import { hasFeedback, type SpanCursor, type SpanQuery, type SpanStore } from '../store/store.js';
+import {
+  hasFeedback,
+  SPAN_RANGE_FILTERS,
+  type SpanCursor,
+  type SpanQuery,
+  type SpanRangeKey,
+  type SpanStore,
+} from '../store/store.js';
 import { auditRecords } from './audit-context.js';
 
 /** Page size when `limit` is not given. */
@@ -41,8 +48,28 @@ const cursorSchema = z.string().transform((s, ctx): SpanCursor => {
   return { startTimeUnixNano: BigInt(m[1]!), seq: Number(m[2]) };
 });
 
+/** A bound of a range filter: a finite, non-negative decimal number (`250`, `0.5`). */
+const boundSchema = z
+  .string()
+  .regex(/^\d{1,15}(\.\d{1,15})?$/, 'expected a non-negative number')
+  .transform(Number)
+  .pipe(z.number().finite().min(0));
+
+/** A bound on confidence, within [0, 1]. */
+const confidenceBoundSchema = boundSchema.pipe(z.number().max(1));
+
 /** The span filters of `/api/spans`, shared by `/api/export`. */
 export const spanFilterShape = {
+  minLatencyMs: boundSchema.optional(),
+  maxLatencyMs: boundSchema.optional(),
+  minTtftMs: boundSchema.optional(),
+  maxTtftMs: boundSchema.optional(),
+  minTokens: boundSchema.optional(),
+  maxTokens: boundSchema.optional(),
+  minCostUsd: boundSchema.optional(),
+  maxCostUsd: boundSchema.optional(),
+  minConfidence: confidenceBoundSchema.optional(),
+  maxConfidence: confidenceBoundSchema.optional(),
   traceId: traceIdSchema.optional(),
   model: z.string().min(1).max(512).optional(),
   service: z.string().min(1).max(512).optional(),
@@ -52,6 +79,39 @@ export const spanFilterShape = {
   from: timeSchema.optional(),
   to: timeSchema.optional(),
 };
+
+type ParsedSpanFilters = { [K in SpanRangeKey]?: number | undefined } & {
+  from?: bigint | undefined;
+  to?: bigint | undefined;
+};
+
+/**
+ * The checks across the span filters: `from` before `to`, and each `min…` at most its
+ * `max…` (the issue names the `max…` parameter).
+ */
+export function checkSpanFilters(q: ParsedSpanFilters, ctx: z.RefinementCtx): void {
+  if (q.from !== undefined && q.to !== undefined && q.from >= q.to) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+  }
+  for (const f of SPAN_RANGE_FILTERS) {
+    if (f.op !== '<=') continue;
+    const minKey = `min${f.key.slice(3)}` as SpanRangeKey;
+    const min = q[minKey];
+    const max = q[f.key];
+    if (min !== undefined && max !== undefined && min > max) {
+      ctx.addIssue({ code: 'custom', path: [f.key], message: `must be at least ${minKey}` });
+    }
+  }
+}
+
+/** Copies the range filters that are set from parsed parameters onto a store query. */
+export function applyRanges(query: SpanQuery, p: ParsedSpanFilters): SpanQuery {
+  for (const f of SPAN_RANGE_FILTERS) {
+    const bound = p[f.key];
+    if (bound !== undefined) query[f.key] = bound;
+  }
+  return query;
+}
 
 const spansQuerySchema = z
   .strictObject({
@@ -64,10 +124,7 @@ const spansQuerySchema = z
       .optional(),
     cursor: cursorSchema.optional(),
   })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
-    path: ['to'],
-    message: 'must be after from',
-  });
+  .superRefine(checkSpanFilters);
 
 /** Store failures become 503 (retryable), never a 500 that hides the cause. */
 export function fromStore<T>(work: Promise<T>): Promise<T> {
@@ -95,7 +152,7 @@ export function invalid(error: z.ZodError): ValidationError {
 
 /**
  * The query API:
- * - `GET /api/spans?traceId=&model=&service=&provider=&operation=&status=&from=&to=&limit=&cursor=` → `{ data, nextCursor }`, newest first;
+ * - `GET /api/spans?traceId=&model=&service=&provider=&operation=&status=&min…=&max…=&from=&to=&limit=&cursor=` → `{ data, nextCursor }`, newest first;
  * - `GET /api/traces/:traceId` → `{ traceId, spans, feedback }`, both oldest first, 404 when unknown
  *   (`feedback` is empty on a store that keeps none).
  */
@@ -117,6 +174,7 @@ export function queryRoutes(options: { store: SpanStore; projectId: string }): H
     if (p.from !== undefined) query.fromUnixNano = p.from;
     if (p.to !== undefined) query.toUnixNano = p.to;
     if (p.cursor !== undefined) query.after = p.cursor;
+    applyRanges(query, p);
     const page = await fromStore(store.listCalls(projectId, query));
     auditRecords(c, page.data.length);
     return c.json({

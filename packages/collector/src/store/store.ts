@@ -13,6 +13,29 @@ export interface SpanQuery {
   /** Exact GenAI operation (`chat`, `embeddings`, …). */
   operation?: string;
   status?: CallStatus;
+  /** Inclusive lower bound on the call's duration (`durationMs`). */
+  minLatencyMs?: number;
+  /** Inclusive upper bound on the call's duration (`durationMs`). */
+  maxLatencyMs?: number;
+  /** Inclusive lower bound on time to first token; calls without one never match. */
+  minTtftMs?: number;
+  /** Inclusive upper bound on time to first token; calls without one never match. */
+  maxTtftMs?: number;
+  /**
+   * Inclusive lower bound on input + output tokens (a missing side counts as 0); calls
+   * with neither never match.
+   */
+  minTokens?: number;
+  /** Inclusive upper bound on input + output tokens, as for `minTokens`. */
+  maxTokens?: number;
+  /** Inclusive lower bound on `costUsd`; calls without a cost never match. */
+  minCostUsd?: number;
+  /** Inclusive upper bound on `costUsd`; calls without a cost never match. */
+  maxCostUsd?: number;
+  /** Inclusive lower bound on `confidence` (0–1); calls without one never match. */
+  minConfidence?: number;
+  /** Inclusive upper bound on `confidence` (0–1); calls without one never match. */
+  maxConfidence?: number;
   /** Inclusive lower bound on span start, Unix nanoseconds. */
   fromUnixNano?: bigint;
   /** Exclusive upper bound on span start, Unix nanoseconds. */
@@ -22,6 +45,40 @@ export interface SpanQuery {
   /** Continue after this position (from a previous page's `nextCursor`). */
   after?: SpanCursor;
 }
+
+/** The numeric range filters of a span listing, each an inclusive bound. */
+export type SpanRangeKey =
+  | 'minLatencyMs'
+  | 'maxLatencyMs'
+  | 'minTtftMs'
+  | 'maxTtftMs'
+  | 'minTokens'
+  | 'maxTokens'
+  | 'minCostUsd'
+  | 'maxCostUsd'
+  | 'minConfidence'
+  | 'maxConfidence';
+
+/**
+ * Each range filter with the call measure it bounds and its direction; the stores map
+ * the measure to their own SQL expression.
+ */
+export const SPAN_RANGE_FILTERS: readonly {
+  key: SpanRangeKey;
+  measure: 'latency' | 'ttft' | 'tokens' | 'cost' | 'confidence';
+  op: '>=' | '<=';
+}[] = [
+  { key: 'minLatencyMs', measure: 'latency', op: '>=' },
+  { key: 'maxLatencyMs', measure: 'latency', op: '<=' },
+  { key: 'minTtftMs', measure: 'ttft', op: '>=' },
+  { key: 'maxTtftMs', measure: 'ttft', op: '<=' },
+  { key: 'minTokens', measure: 'tokens', op: '>=' },
+  { key: 'maxTokens', measure: 'tokens', op: '<=' },
+  { key: 'minCostUsd', measure: 'cost', op: '>=' },
+  { key: 'maxCostUsd', measure: 'cost', op: '<=' },
+  { key: 'minConfidence', measure: 'confidence', op: '>=' },
+  { key: 'maxConfidence', measure: 'confidence', op: '<=' },
+];
 
 /**
  * A position in the listing order (span start descending, then store sequence

@@ -10,6 +10,7 @@ import type {
   SpanStore,
   StoredFeedback,
 } from '../store.js';
+import { SPAN_RANGE_FILTERS } from '../store.js';
 import { inTransaction, withClient } from './client.js';
 import { isConnectionLost, toStoreError } from './errors.js';
 import { migratePostgres, SCHEMA_NAME } from './migrations.js';
@@ -175,6 +176,19 @@ FROM unnest(${ARRAY_COLUMNS.map(([, type], i) => `$${i + 3}::${type}[]`).join(',
   AS t(${ARRAY_COLUMNS.map(([c]) => c).join(', ')})
 ON CONFLICT DO NOTHING
 RETURNING encode(trace_id, 'hex') || '/' || encode(span_id, 'hex') || '/' || start_ns AS k`;
+
+/**
+ * The call measure each range filter bounds, as SQL on `calls`: doubles compared like the
+ * record's own fields (`durationMs` is the span's nanoseconds / 1e6); NULL never matches.
+ */
+const POSTGRES_MEASURES = {
+  latency: '((end_ns - start_ns)::double precision / 1e6::double precision)',
+  ttft: 'ttft_ms',
+  tokens:
+    '(CASE WHEN input_tokens IS NULL AND output_tokens IS NULL THEN NULL ELSE COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0) END)::double precision',
+  cost: 'cost_usd',
+  confidence: 'confidence',
+} as const;
 
 const SELECT_COLUMNS = `seq, project_id, trace_id, span_id, parent_span_id, name, operation, provider, model,
   response_model, response_id, finish_reasons, service_name, start_ns, end_ns, ttft_ms, input_tokens,
@@ -490,6 +504,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       if (q.provider !== undefined) add((p) => `provider = ${p}`, q.provider);
       if (q.operation !== undefined) add((p) => `operation = ${p}`, q.operation);
       if (q.status !== undefined) add((p) => `status = ${p}`, q.status);
+      for (const f of SPAN_RANGE_FILTERS) {
+        const bound = q[f.key];
+        if (bound !== undefined) {
+          add((p) => `${POSTGRES_MEASURES[f.measure]} ${f.op} ${p}::double precision`, bound);
+        }
+      }
       if (q.fromUnixNano !== undefined) add((p) => `start_ns >= ${p}`, q.fromUnixNano.toString());
       if (q.toUnixNano !== undefined) add((p) => `start_ns < ${p}`, q.toUnixNano.toString());
       if (q.after !== undefined) {

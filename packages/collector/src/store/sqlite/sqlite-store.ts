@@ -24,6 +24,7 @@ import type {
   StoredFeedback,
   StoredModel,
 } from '../store.js';
+import { SPAN_RANGE_FILTERS } from '../store.js';
 import { migrate } from './migrations.js';
 
 /** How long a writer waits for another connection's lock before failing (ms). */
@@ -37,6 +38,19 @@ const CACHE_SIZE_KIB = 32 * 1024;
 
 /** Prepared rollup reads kept (one per distinct query shape). */
 const MAX_CACHED_ROLLUP_STATEMENTS = 64;
+
+/**
+ * The call measure each range filter bounds, as SQL on `calls`: doubles compared like the
+ * record's own fields (`durationMs` is the span's nanoseconds / 1e6); NULL never matches.
+ */
+const SQLITE_MEASURES = {
+  latency: '((end_ns - start_ns) / 1e6)',
+  ttft: 'ttft_ms',
+  tokens:
+    '(CASE WHEN input_tokens IS NULL AND output_tokens IS NULL THEN NULL ELSE COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0) END)',
+  cost: 'cost_usd',
+  confidence: 'confidence',
+} as const;
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -450,6 +464,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     if (q.provider !== undefined) where.push('provider = @provider');
     if (q.operation !== undefined) where.push('operation = @operation');
     if (q.status !== undefined) where.push('status = @status');
+    for (const f of SPAN_RANGE_FILTERS) {
+      if (q[f.key] !== undefined) where.push(`${SQLITE_MEASURES[f.measure]} ${f.op} @${f.key}`);
+    }
     if (q.fromUnixNano !== undefined) where.push('start_ns >= @from');
     if (q.toUnixNano !== undefined) where.push('start_ns < @to');
     if (q.after !== undefined) where.push('(start_ns, seq) < (@afterStart, @afterSeq)');
@@ -490,6 +507,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
       if (q.provider !== undefined) params.provider = q.provider;
       if (q.operation !== undefined) params.operation = q.operation;
       if (q.status !== undefined) params.status = q.status;
+      for (const f of SPAN_RANGE_FILTERS) {
+        if (q[f.key] !== undefined) params[f.key] = q[f.key];
+      }
       if (q.fromUnixNano !== undefined) params.from = q.fromUnixNano;
       if (q.toUnixNano !== undefined) params.to = q.toUnixNano;
       if (q.after !== undefined) {
