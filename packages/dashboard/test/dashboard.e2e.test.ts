@@ -160,6 +160,55 @@ describe('dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it('latency and cost ranges narrow the calls table, kept in the URL and cleared', async () => {
+    const { page, watch } = await watchedPage(stack);
+    const all = (await (await fetch(`${stack.url}/api/spans?limit=1000`)).json()) as {
+      data: { spanId: string; durationMs: number; costUsd: number | null }[];
+    };
+    // At least the 10th longest latency: the slow tail, fewer than a page of calls.
+    const minLatencyMs = [...all.data.map((c) => c.durationMs)].sort((a, b) => b - a)[9] ?? 0;
+    const slow = all.data.filter((c) => c.durationMs >= minLatencyMs);
+    expect(slow.length).toBeGreaterThan(0);
+    expect(slow.length).toBeLessThan(50);
+
+    await page.goto(`${stack.url}/calls`);
+    await page.locator('table.calls tbody tr').first().waitFor();
+    expect(await rowCount(page)).toBe(50);
+    await page.getByLabel('Min latency').fill(String(minLatencyMs));
+    await page.getByLabel('Min latency').press('Enter');
+    await page.waitForURL(/minLatencyMs=/);
+    await expect.poll(() => rowCount(page)).toBe(slow.length);
+    expect(
+      await page
+        .locator('table.calls tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-span-id'))),
+    ).toEqual(slow.map((c) => c.spanId));
+
+    // With a cost bound as well (AND): only the slow calls that have a cost at most it.
+    const costs = slow
+      .flatMap((c) => (c.costUsd === null ? [] : [c.costUsd]))
+      .sort((a, b) => a - b);
+    // The bound as the URL carries it; the API compares that decimal.
+    const maxCostUsd = (costs[0] ?? 0).toFixed(12);
+    const slowCheap = slow.filter((c) => c.costUsd !== null && c.costUsd <= Number(maxCostUsd));
+    await page.goto(`${stack.url}/calls?minLatencyMs=${minLatencyMs}&maxCostUsd=${maxCostUsd}`);
+    await page
+      .locator('table.calls tbody tr')
+      .first()
+      .or(page.getByText('No calls match these filters'))
+      .first()
+      .waitFor();
+    expect(await rowCount(page)).toBe(slowCheap.length);
+    expect(await page.getByLabel('Max cost').inputValue()).toBe(maxCostUsd);
+
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.waitForURL((url) => url.search === '');
+    await expect.poll(() => rowCount(page)).toBe(50);
+    expect(await page.getByLabel('Min latency').inputValue()).toBe('');
+    expectClean(watch);
+    await page.close();
+  });
+
   it('a custom time range narrows the calls table', async () => {
     const { page, watch } = await watchedPage(stack);
     const all = (await (await fetch(`${stack.url}/api/spans?limit=1000`)).json()) as {

@@ -158,6 +158,22 @@ export function sendJson<T>(
   return request<T>(method, path, { body });
 }
 
+/** The numeric range parameters of `GET /api/spans`. */
+export const SPAN_RANGE_PARAMS = [
+  'minLatencyMs',
+  'maxLatencyMs',
+  'minTtftMs',
+  'maxTtftMs',
+  'minTokens',
+  'maxTokens',
+  'minCostUsd',
+  'maxCostUsd',
+  'minConfidence',
+  'maxConfidence',
+] as const;
+
+export type SpanRangeParam = (typeof SPAN_RANGE_PARAMS)[number];
+
 /** Filters of the calls table, as `GET /api/spans` takes them. */
 export interface SpanFilters {
   model?: string;
@@ -169,6 +185,11 @@ export interface SpanFilters {
   operation?: string;
   status?: 'ok' | 'error';
   traceId?: string;
+  /**
+   * Inclusive numeric bounds (`minLatencyMs`, `maxCostUsd`, …), each a non-negative decimal
+   * as `/api/spans` takes it; a call without the measure never matches a bound on it.
+   */
+  ranges?: Partial<Record<SpanRangeParam, string>>;
   fromMs?: number;
   toMs?: number;
   limit?: number;
@@ -183,6 +204,10 @@ export function listSpans(filters: SpanFilters, signal?: AbortSignal): Promise<S
   if (filters.provider) q.set('provider', filters.provider);
   if (filters.operation) q.set('operation', filters.operation);
   if (filters.status) q.set('status', filters.status);
+  for (const name of SPAN_RANGE_PARAMS) {
+    const bound = filters.ranges?.[name];
+    if (bound) q.set(name, bound);
+  }
   if (filters.fromMs !== undefined) q.set('from', String(Math.floor(filters.fromMs)));
   if (filters.toMs !== undefined) q.set('to', String(Math.ceil(filters.toMs)));
   if (filters.limit !== undefined) q.set('limit', String(filters.limit));

@@ -1,5 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { type CallRecord, listSpans, type SpanPage } from '../api.js';
+import {
+  type CallRecord,
+  listSpans,
+  SPAN_RANGE_PARAMS,
+  type SpanPage,
+  type SpanRangeParam,
+} from '../api.js';
 import { Empty, ErrorBox, Loading } from '../components.js';
 import { DASH, fmtConfidence, fmtInt, fmtMs, fmtTime, fmtUsd } from '../format.js';
 import { type Location, navigate, updateQuery } from '../router.js';
@@ -33,6 +39,27 @@ const TEXT_FILTERS = [
 
 type TextFilter = (typeof TEXT_FILTERS)[number]['name'];
 
+/** The numeric columns' range filters: a min and a max input each, inclusive. */
+const RANGE_FILTERS = [
+  { label: 'Latency', unit: 'ms', min: 'minLatencyMs', max: 'maxLatencyMs', step: 'any' },
+  { label: 'TTFT', unit: 'ms', min: 'minTtftMs', max: 'maxTtftMs', step: 'any' },
+  { label: 'Tokens', unit: 'in + out', min: 'minTokens', max: 'maxTokens', step: '1' },
+  { label: 'Cost', unit: 'USD', min: 'minCostUsd', max: 'maxCostUsd', step: 'any' },
+  { label: 'Confidence', unit: '0–1', min: 'minConfidence', max: 'maxConfidence', step: 'any' },
+] as const satisfies readonly {
+  label: string;
+  unit: string;
+  min: SpanRangeParam;
+  max: SpanRangeParam;
+  step: string;
+}[];
+
+/** A bound as the API takes it (a plain non-negative decimal), or '' when it is not one. */
+function bound(value: string | null): string {
+  const v = (value ?? '').trim();
+  return /^\d{1,15}(\.\d{1,15})?$/.test(v) ? v : '';
+}
+
 export function traceHref(call: Pick<CallRecord, 'traceId' | 'spanId'>): string {
   return `/traces/${call.traceId}?span=${call.spanId}`;
 }
@@ -47,6 +74,9 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
   const text = Object.fromEntries(
     TEXT_FILTERS.map((f) => [f.name, query.get(f.name) ?? '']),
   ) as Record<TextFilter, string>;
+  const ranges = Object.fromEntries(
+    SPAN_RANGE_PARAMS.map((name) => [name, bound(query.get(name))]),
+  ) as Record<SpanRangeParam, string>;
   const status = query.get('status') ?? '';
   const traceId = query.get('traceId') ?? '';
   const win = timeWindow(query, props.nowMs);
@@ -56,7 +86,7 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
   const [page, setPage] = useState<SpanPage | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [attempt, setAttempt] = useState(0);
-  const filterKey = `${TEXT_FILTERS.map((f) => text[f.name]).join('|')}|${status}|${traceId}|${query.get('range')}|${query.get('from')}|${query.get('to')}`;
+  const filterKey = `${TEXT_FILTERS.map((f) => text[f.name]).join('|')}|${SPAN_RANGE_PARAMS.map((n) => ranges[n]).join('|')}|${status}|${traceId}|${query.get('range')}|${query.get('from')}|${query.get('to')}`;
 
   // New filters start from the first page.
   useEffect(() => {
@@ -75,6 +105,7 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
         service: text.service || undefined,
         provider: text.provider || undefined,
         operation: text.operation || undefined,
+        ranges,
         status: status === 'ok' || status === 'error' ? status : undefined,
         traceId: /^[0-9a-fA-F]{32}$/.test(traceId) ? traceId : undefined,
         fromMs: win.fromMs,
@@ -105,7 +136,12 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
     >;
   }, [page]);
 
-  const filtered = Boolean(TEXT_FILTERS.some((f) => text[f.name]) || status || traceId);
+  const filtered = Boolean(
+    TEXT_FILTERS.some((f) => text[f.name]) ||
+      SPAN_RANGE_PARAMS.some((n) => ranges[n]) ||
+      status ||
+      traceId,
+  );
   return (
     <section aria-labelledby="calls-title">
       <h1 id="calls-title">Calls</h1>
@@ -118,6 +154,9 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
           updateQuery({
             ...Object.fromEntries(
               TEXT_FILTERS.map((f) => [f.name, String(data.get(f.name) ?? '').trim()]),
+            ),
+            ...Object.fromEntries(
+              SPAN_RANGE_PARAMS.map((n) => [n, bound(String(data.get(n) ?? ''))]),
             ),
             traceId: String(data.get('traceId') ?? '').trim(),
           });
@@ -140,6 +179,32 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
               ))}
             </datalist>
           </label>
+        ))}
+        {RANGE_FILTERS.map((f) => (
+          <fieldset class="range" key={f.min}>
+            <legend>
+              {f.label} <span class="unit">({f.unit})</span>
+            </legend>
+            {(['min', 'max'] as const).map((end) => {
+              const name = f[end];
+              return (
+                <input
+                  key={`${name}-${ranges[name]}`}
+                  name={name}
+                  class="range-input"
+                  type="number"
+                  min="0"
+                  max={f.label === 'Confidence' ? '1' : undefined}
+                  step={f.step}
+                  inputMode="decimal"
+                  aria-label={`${end === 'min' ? 'Min' : 'Max'} ${f.label.toLowerCase()}`}
+                  placeholder={end}
+                  defaultValue={ranges[name]}
+                  onChange={(e) => updateQuery({ [name]: bound(e.currentTarget.value) })}
+                />
+              );
+            })}
+          </fieldset>
         ))}
         <label>
           Status
@@ -172,6 +237,7 @@ export function CallsPage(props: { loc: Location; nowMs: number }) {
             onClick={() =>
               updateQuery({
                 ...Object.fromEntries(TEXT_FILTERS.map((f) => [f.name, null])),
+                ...Object.fromEntries(SPAN_RANGE_PARAMS.map((n) => [n, null])),
                 status: null,
                 traceId: null,
               })
