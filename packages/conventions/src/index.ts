@@ -28,3 +28,10 @@ export {
   type TokenUsage,
 } from './prices.js';
 export { type CallRecord, type CallStatus, callRecordSchema } from './record.js';
+export type {
+  Percentiles,
+  SummaryGroup,
+  SummaryGroupBy,
+  SummaryPoint,
+  SummaryResponse,
+} from './summary.js';

@@ -1,3 +1,10 @@
+import type {
+  Percentiles,
+  SummaryGroup,
+  SummaryGroupBy,
+  SummaryPoint,
+  SummaryResponse,
+} from '@pilotlight/conventions';
 import {
   ROLLUP_BUCKETS_SEC,
   type RollupKey,
@@ -14,8 +21,8 @@ export const MAX_SUMMARY_INTERVALS = 10_000;
 
 const PERCENTILES = [0.5, 0.9, 0.95, 0.99] as const;
 
-/** Dimensions a summary can be grouped by. */
-export type SummaryGroupBy = 'model' | 'provider' | 'service' | 'operation' | 'project';
+// The wire shape lives in conventions (the dashboard draws it); re-exported for callers here.
+export type { Percentiles, SummaryGroup, SummaryGroupBy, SummaryPoint, SummaryResponse };
 
 /** Row filters (exact match); `''` selects rows where the dimension is unknown. */
 export interface SummaryFilter {
@@ -105,51 +112,8 @@ export interface SummaryPlan {
   ranges: RollupRange[];
 }
 
-/** p50/p90/p95/p99 in milliseconds, each within the sketch's 1% relative error. */
-export interface Percentiles {
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-}
-
-/** The figures of one group over one interval (or over the whole range). */
-export interface SummaryPoint {
-  /** Interval start, Unix ms (for a group total: the plan's `fromMs`). */
-  startMs: number;
-  calls: number;
-  errors: number;
-  /** `errors / calls`, 0 when there were no calls. */
-  errorRate: number;
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  costUsd: number;
-  /** Latency percentiles, null without calls. */
-  latencyMs: Percentiles | null;
-  /** Time-to-first-token percentiles over streamed calls, null without any. */
-  ttftMs: Percentiles | null;
-  /** Mean confidence over the calls that reported one, null without any. */
-  meanConfidence: number | null;
-}
-
-/** One group's series and total. */
-export interface SummaryGroup {
-  /** The dimension's value (`''` when unknown; `'all'` without `groupBy`). */
-  key: string;
-  total: SummaryPoint;
-  /** Intervals that had calls, in time order. */
-  points: SummaryPoint[];
-}
-
-/** Result of {@link summarize}. */
-export interface Summary {
-  fromMs: number;
-  toMs: number;
-  groupBy: SummaryGroupBy | null;
-  intervalSec: number | null;
-  /** Groups, most calls first. */
-  groups: SummaryGroup[];
+/** Result of {@link summarize}: the `GET /api/summary` body plus what it cost. */
+export interface Summary extends SummaryResponse {
   /** Rollup rows merged: the summary's cost, independent of the number of calls. */
   rowsUsed: number;
 }

@@ -1,8 +1,15 @@
 // Typed reads of the collector's HTTP API. The dashboard is served from the collector's
 // own origin, so every request is same-origin and relative.
-import type { CallRecord } from '@pilotlight/conventions';
+import type {
+  CallRecord,
+  Percentiles,
+  SummaryGroup,
+  SummaryGroupBy,
+  SummaryPoint,
+  SummaryResponse,
+} from '@pilotlight/conventions';
 
-export type { CallRecord };
+export type { CallRecord, Percentiles, SummaryGroup, SummaryGroupBy, SummaryPoint };
 
 /** A page of `GET /api/spans`. */
 export interface SpanPage {
@@ -31,45 +38,8 @@ export interface Feedback {
   createdAt: string;
 }
 
-/** p50/p90/p95/p99 in milliseconds. */
-export interface Percentiles {
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-}
-
-/** One group over one interval: the shape of the collector's summary module (issue 6). */
-export interface SummaryPoint {
-  startMs: number;
-  calls: number;
-  errors: number;
-  errorRate: number;
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  costUsd: number;
-  latencyMs: Percentiles | null;
-  ttftMs: Percentiles | null;
-  meanConfidence: number | null;
-}
-
-export interface SummaryGroup {
-  key: string;
-  total: SummaryPoint;
-  points: SummaryPoint[];
-}
-
-export type SummaryGroupBy = 'model' | 'provider' | 'service' | 'operation';
-
 /** `GET /api/summary`. */
-export interface Summary {
-  fromMs: number;
-  toMs: number;
-  groupBy: SummaryGroupBy | null;
-  intervalSec: number | null;
-  groups: SummaryGroup[];
-}
+export type Summary = SummaryResponse;
 
 /** An answer other than 2xx, with the collector's `{ error, message }` when it sent one. */
 export class ApiError extends Error {
