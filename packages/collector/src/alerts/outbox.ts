@@ -54,6 +54,39 @@ export interface OutboxEntry extends NewOutboxEntry {
 }
 
 /**
+ * An `alert_outbox` row as either engine returns it (PostgreSQL hands BIGINT columns back
+ * as strings, SQLite as numbers).
+ */
+export interface OutboxRow {
+  id: string;
+  notification_id: string;
+  sink: string;
+  payload: string;
+  status: OutboxStatus;
+  attempts: number;
+  created_at_ms: number | string;
+  next_attempt_at_ms: number | string;
+  last_error: string | null;
+  delivered_at_ms: number | string | null;
+}
+
+/** The entry a stored row holds, on either engine. */
+export function outboxEntryFromRow(r: OutboxRow): OutboxEntry {
+  return {
+    id: r.id,
+    notificationId: r.notification_id,
+    sink: r.sink,
+    payload: r.payload,
+    status: r.status,
+    attempts: r.attempts,
+    createdAtMs: Number(r.created_at_ms),
+    nextAttemptAtMs: Number(r.next_attempt_at_ms),
+    lastError: r.last_error,
+    deliveredAtMs: r.delivered_at_ms === null ? null : Number(r.delivered_at_ms),
+  };
+}
+
+/**
  * Persistence of the outbox. `enqueue` must be durable when it resolves; `mark*` apply
  * only while `owner` holds the entry's lease (so a worker whose lease expired cannot
  * overwrite the outcome of the worker that took over) and return whether they applied.

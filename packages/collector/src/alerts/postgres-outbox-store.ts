@@ -1,5 +1,12 @@
 import type pg from 'pg';
-import type { NewOutboxEntry, OutboxEntry, OutboxStatus, OutboxStore } from './outbox.js';
+import {
+  type NewOutboxEntry,
+  type OutboxEntry,
+  type OutboxRow,
+  type OutboxStatus,
+  type OutboxStore,
+  outboxEntryFromRow,
+} from './outbox.js';
 
 /** Lock key serialising the outbox DDL when several replicas start at once. */
 const DDL_LOCK_KEY = 'pilotlight.alert_outbox.ddl';
@@ -23,34 +30,6 @@ CREATE TABLE IF NOT EXISTS {{t}} (
 );
 CREATE INDEX IF NOT EXISTS alert_outbox_due ON {{t}} (next_attempt_at_ms) WHERE status = 'pending';
 `;
-
-interface Row {
-  id: string;
-  notification_id: string;
-  sink: string;
-  payload: string;
-  status: OutboxStatus;
-  attempts: number;
-  created_at_ms: string;
-  next_attempt_at_ms: string;
-  last_error: string | null;
-  delivered_at_ms: string | null;
-}
-
-function toEntry(r: Row): OutboxEntry {
-  return {
-    id: r.id,
-    notificationId: r.notification_id,
-    sink: r.sink,
-    payload: r.payload,
-    status: r.status,
-    attempts: r.attempts,
-    createdAtMs: Number(r.created_at_ms),
-    nextAttemptAtMs: Number(r.next_attempt_at_ms),
-    lastError: r.last_error,
-    deliveredAtMs: r.delivered_at_ms === null ? null : Number(r.delivered_at_ms),
-  };
-}
 
 /** Options of {@link PostgresOutboxStore.open}. */
 export interface PostgresOutboxStoreOptions {
@@ -134,7 +113,7 @@ export class PostgresOutboxStore implements OutboxStore {
     owner: string,
     leaseUntilMs: number,
   ): Promise<OutboxEntry[]> {
-    const r = await this.pool.query<Row>(
+    const r = await this.pool.query<OutboxRow>(
       `UPDATE ${this.table} SET lease_owner = $3, lease_until_ms = $4
        WHERE id IN (
          SELECT id FROM ${this.table}
@@ -147,7 +126,7 @@ export class PostgresOutboxStore implements OutboxStore {
       [nowMs, limit, owner, leaseUntilMs],
     );
     return r.rows
-      .map(toEntry)
+      .map(outboxEntryFromRow)
       .sort(
         (a, b) =>
           a.nextAttemptAtMs - b.nextAttemptAtMs ||
@@ -198,23 +177,23 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async get(id: string): Promise<OutboxEntry | null> {
-    const r = await this.pool.query<Row>(`SELECT * FROM ${this.table} WHERE id = $1`, [id]);
+    const r = await this.pool.query<OutboxRow>(`SELECT * FROM ${this.table} WHERE id = $1`, [id]);
     const row = r.rows[0];
-    return row === undefined ? null : toEntry(row);
+    return row === undefined ? null : outboxEntryFromRow(row);
   }
 
   async list(options: { status?: OutboxStatus; limit?: number } = {}): Promise<OutboxEntry[]> {
     const limit = options.limit ?? 100;
     const r =
       options.status === undefined
-        ? await this.pool.query<Row>(
+        ? await this.pool.query<OutboxRow>(
             `SELECT * FROM ${this.table} ORDER BY created_at_ms DESC, id LIMIT $1`,
             [limit],
           )
-        : await this.pool.query<Row>(
+        : await this.pool.query<OutboxRow>(
             `SELECT * FROM ${this.table} WHERE status = $1 ORDER BY created_at_ms DESC, id LIMIT $2`,
             [options.status, limit],
           );
-    return r.rows.map(toEntry);
+    return r.rows.map(outboxEntryFromRow);
   }
 }

@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { NewOutboxEntry, OutboxEntry, OutboxStatus, OutboxStore } from './outbox.js';
+import {
+  type NewOutboxEntry,
+  type OutboxEntry,
+  type OutboxRow,
+  type OutboxStatus,
+  type OutboxStore,
+  outboxEntryFromRow,
+} from './outbox.js';
 
 /**
  * Schema of the outbox in SQLite. Idempotent (`IF NOT EXISTS`), so it can run at every
@@ -25,34 +32,6 @@ CREATE INDEX IF NOT EXISTS alert_outbox_due
   ON alert_outbox (next_attempt_at_ms) WHERE status = 'pending';
 `;
 
-interface Row {
-  id: string;
-  notification_id: string;
-  sink: string;
-  payload: string;
-  status: OutboxStatus;
-  attempts: number;
-  created_at_ms: number;
-  next_attempt_at_ms: number;
-  last_error: string | null;
-  delivered_at_ms: number | null;
-}
-
-function toEntry(r: Row): OutboxEntry {
-  return {
-    id: r.id,
-    notificationId: r.notification_id,
-    sink: r.sink,
-    payload: r.payload,
-    status: r.status,
-    attempts: r.attempts,
-    createdAtMs: r.created_at_ms,
-    nextAttemptAtMs: r.next_attempt_at_ms,
-    lastError: r.last_error,
-    deliveredAtMs: r.delivered_at_ms,
-  };
-}
-
 /**
  * {@link OutboxStore} on a better-sqlite3 handle (the collector's database, in WAL mode
  * with `synchronous = FULL`, so an enqueued entry survives a crash). Creates its table on
@@ -73,7 +52,7 @@ export class SqliteOutboxStore implements OutboxStore {
   private readonly failed: Database.Statement;
   private readonly byId: Database.Statement;
   private readonly claim: Database.Transaction<
-    (nowMs: number, limit: number, owner: string, until: number) => Row[]
+    (nowMs: number, limit: number, owner: string, until: number) => OutboxRow[]
   >;
   private readonly insertMany: (entries: readonly NewOutboxEntry[]) => number;
 
@@ -109,7 +88,7 @@ export class SqliteOutboxStore implements OutboxStore {
     );
     this.byId = db.prepare('SELECT * FROM alert_outbox WHERE id = ?');
     this.claim = db.transaction((nowMs: number, limit: number, owner: string, until: number) => {
-      const rows = this.selectDue.all(nowMs, nowMs, limit) as Row[];
+      const rows = this.selectDue.all(nowMs, nowMs, limit) as OutboxRow[];
       for (const r of rows) this.lease.run(owner, until, r.id);
       return rows;
     });
@@ -147,7 +126,7 @@ export class SqliteOutboxStore implements OutboxStore {
     owner: string,
     leaseUntilMs: number,
   ): Promise<OutboxEntry[]> {
-    return this.claim.immediate(nowMs, limit, owner, leaseUntilMs).map(toEntry);
+    return this.claim.immediate(nowMs, limit, owner, leaseUntilMs).map(outboxEntryFromRow);
   }
 
   async markDelivered(
@@ -174,8 +153,8 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async get(id: string): Promise<OutboxEntry | null> {
-    const row = this.byId.get(id) as Row | undefined;
-    return row === undefined ? null : toEntry(row);
+    const row = this.byId.get(id) as OutboxRow | undefined;
+    return row === undefined ? null : outboxEntryFromRow(row);
   }
 
   async list(options: { status?: OutboxStatus; limit?: number } = {}): Promise<OutboxEntry[]> {
@@ -190,7 +169,7 @@ export class SqliteOutboxStore implements OutboxStore {
               'SELECT * FROM alert_outbox WHERE status = ? ORDER BY created_at_ms DESC, id LIMIT ?',
             )
             .all(options.status, limit)
-    ) as Row[];
-    return rows.map(toEntry);
+    ) as OutboxRow[];
+    return rows.map(outboxEntryFromRow);
   }
 }
