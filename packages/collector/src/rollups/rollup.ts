@@ -121,14 +121,7 @@ export function emptyRollupRow(key: RollupKey): RollupRow {
     operation: key.operation,
     bucketSec: key.bucketSec,
     bucketStartMs: key.bucketStartMs,
-    calls: 0,
-    errors: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cachedInputTokens: 0,
-    costUsd: 0,
-    confidenceSum: 0,
-    confidenceCount: 0,
+    ...ZERO_ROLLUP_COUNTERS,
     latencyMs: new QuantileSketch(),
     ttftMs: new QuantileSketch(),
   };
@@ -260,8 +253,20 @@ export function addCallToRollups(batch: RollupBatch, record: RollupCallInput): v
   batch.add(record);
 }
 
-/** Adds `source`'s counters and sketches into `target` (identity fields of `target` kept). */
-export function mergeRollupRow(target: RollupRow, source: RollupRow): RollupRow {
+/** Counters all zero: the start of a row or of a summary's running totals. */
+export const ZERO_ROLLUP_COUNTERS: Readonly<RollupCounters> = Object.freeze({
+  calls: 0,
+  errors: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  costUsd: 0,
+  confidenceSum: 0,
+  confidenceCount: 0,
+});
+
+/** Adds `source`'s counters into `target` (the additive half of every merge). */
+export function addRollupCounters(target: RollupCounters, source: Readonly<RollupCounters>): void {
   target.calls += source.calls;
   target.errors += source.errors;
   target.inputTokens += source.inputTokens;
@@ -270,6 +275,11 @@ export function mergeRollupRow(target: RollupRow, source: RollupRow): RollupRow 
   target.costUsd += source.costUsd;
   target.confidenceSum += source.confidenceSum;
   target.confidenceCount += source.confidenceCount;
+}
+
+/** Adds `source`'s counters and sketches into `target` (identity fields of `target` kept). */
+export function mergeRollupRow(target: RollupRow, source: RollupRow): RollupRow {
+  addRollupCounters(target, source);
   target.latencyMs.merge(source.latencyMs);
   target.ttftMs.merge(source.ttftMs);
   return target;

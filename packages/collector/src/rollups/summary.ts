@@ -6,10 +6,13 @@ import type {
   SummaryResponse,
 } from '@pilotlight/conventions';
 import {
+  addRollupCounters,
   ROLLUP_BUCKETS_SEC,
+  type RollupCounters,
   type RollupKey,
   type RollupRow,
   type StoredRollupRow,
+  ZERO_ROLLUP_COUNTERS,
 } from './rollup.js';
 import { QuantileSketch } from './sketch.js';
 
@@ -271,16 +274,8 @@ function groupKey(row: RollupKey, groupBy: SummaryGroupBy | undefined): string {
 }
 
 /** Running totals of one group × interval. */
-interface Accumulator {
+interface Accumulator extends RollupCounters {
   startMs: number;
-  calls: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  costUsd: number;
-  confidenceSum: number;
-  confidenceCount: number;
   latency: QuantileSketch;
   ttft: QuantileSketch;
 }
@@ -288,14 +283,7 @@ interface Accumulator {
 function newAccumulator(startMs: number): Accumulator {
   return {
     startMs,
-    calls: 0,
-    errors: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cachedInputTokens: 0,
-    costUsd: 0,
-    confidenceSum: 0,
-    confidenceCount: 0,
+    ...ZERO_ROLLUP_COUNTERS,
     latency: new QuantileSketch(),
     ttft: new QuantileSketch(),
   };
@@ -303,27 +291,13 @@ function newAccumulator(startMs: number): Accumulator {
 
 function resetAccumulator(acc: Accumulator, startMs: number): void {
   acc.startMs = startMs;
-  acc.calls = 0;
-  acc.errors = 0;
-  acc.inputTokens = 0;
-  acc.outputTokens = 0;
-  acc.cachedInputTokens = 0;
-  acc.costUsd = 0;
-  acc.confidenceSum = 0;
-  acc.confidenceCount = 0;
+  Object.assign(acc, ZERO_ROLLUP_COUNTERS);
   acc.latency.clear();
   acc.ttft.clear();
 }
 
 function accumulate(acc: Accumulator, src: RollupRow | StoredRollupRow | Accumulator): void {
-  acc.calls += src.calls;
-  acc.errors += src.errors;
-  acc.inputTokens += src.inputTokens;
-  acc.outputTokens += src.outputTokens;
-  acc.cachedInputTokens += src.cachedInputTokens;
-  acc.costUsd += src.costUsd;
-  acc.confidenceSum += src.confidenceSum;
-  acc.confidenceCount += src.confidenceCount;
+  addRollupCounters(acc, src);
   if ('latencySketch' in src) {
     // Stored rows merge straight from their bytes: no sketch is built per row.
     acc.latency.mergeBytes(src.latencySketch);
