@@ -10,6 +10,7 @@ import { ExportTraceServiceResponse } from '../otlp/proto.js';
 import { toCallRecord } from '../otlp/to-record.js';
 import type { DecodedTraces } from '../otlp/types.js';
 import { hasReadSide, type SpanStore } from '../store/store.js';
+import { projectOf } from './project-context.js';
 
 /** At most this many rejected spans are described in a partial-success message. */
 const MAX_REASONS_IN_MESSAGE = 5;
@@ -25,10 +26,16 @@ export function mediaType(header: string | undefined): string {
 /** Options of {@link ingestRoutes}. */
 export interface IngestOptions {
   store: SpanStore;
-  /** Project every span is stored under (keys → projects arrive with issue 5). */
+  /**
+   * Project of requests that carry none: spans are stored under the project of the
+   * request's API key (set on the context by the auth middleware), else this one.
+   */
   projectId: string;
   maxBodyBytes?: number;
+  /** Price table for calls that arrive without a cost (default: the conventions' table). */
   prices?: PriceBook;
+  /** Per-project price table (overrides and additions); takes precedence over `prices`. */
+  pricesFor?: (projectId: string) => PriceBook;
   /** Where accepted/rejected spans, ingest latency and each new call are recorded. */
   metrics?: CollectorMetrics;
   /** Spans decoded but not yet committed, kept current here (the queue-depth gauge reads it). */
@@ -48,8 +55,9 @@ function partialSuccessMessage(decoded: DecodedTraces): string {
  */
 export function ingestRoutes(options: IngestOptions): Hono {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const prices = options.prices ?? createPriceBook();
-  const { store, projectId, metrics } = options;
+  const defaultPrices = options.prices ?? createPriceBook();
+  const pricesFor = options.pricesFor ?? (() => defaultPrices);
+  const { store, metrics } = options;
   const pending = options.pending ?? { spans: 0 };
   const app = new Hono();
 
@@ -61,6 +69,8 @@ export function ingestRoutes(options: IngestOptions): Hono {
       );
     }
     const startedAt = performance.now();
+    const projectId = projectOf(c, options.projectId);
+    const prices = pricesFor(projectId);
     const body = await readBody(c.req.raw, maxBodyBytes);
     const decoded = type === JSON_TYPE ? decodeJsonTraces(body) : decodeProtobufTracesWire(body);
     const records = decoded.spans.map((span) => toCallRecord(span, projectId, prices));
