@@ -9,6 +9,7 @@ import {
 } from '../rollups/summary.js';
 import type { ReadSideStore } from '../store/store.js';
 import { auditRecords } from './audit-context.js';
+import { projectOf } from './project-context.js';
 import { fromStore, invalid, timeSchema } from './query.js';
 
 /** Range of a summary when `from` is not given: the 24 hours before `to`. */
@@ -55,7 +56,7 @@ const summaryQuerySchema = z
  * merged from rollup rows, so its cost grows with buckets, never with stored calls.
  */
 export function summaryRoutes(options: { store: ReadSideStore; projectId: string }): Hono {
-  const { store, projectId } = options;
+  const { store } = options;
   const app = new Hono();
   app.get('/api/summary', async (c) => {
     const parsed = summaryQuerySchema.safeParse(c.req.query());
@@ -63,6 +64,7 @@ export function summaryRoutes(options: { store: ReadSideStore; projectId: string
     const p = parsed.data;
     const to = p.to === undefined ? Date.now() : Number(p.to / 1_000_000n);
     const from = p.from === undefined ? to - DEFAULT_SUMMARY_RANGE_MS : Number(p.from / 1_000_000n);
+    const projectId = projectOf(c, options.projectId);
     const filter: SummaryFilter = { projectId };
     if (p.model !== undefined) filter.model = p.model;
     if (p.provider !== undefined) filter.provider = p.provider;
