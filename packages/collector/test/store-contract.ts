@@ -7,11 +7,18 @@
 import { randomBytes } from 'node:crypto';
 import type { CallRecord } from '@pilotlight/conventions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SpanCursor, SpanQuery, SpanStore } from '../src/store/store.js';
+import type {
+  AuditEntry,
+  AuditStore,
+  SpanCursor,
+  SpanQuery,
+  SpanStore,
+} from '../src/store/store.js';
 
 /** A store opened for one test, and how to remove every trace of it afterwards. */
 export interface StoreFixture {
-  store: SpanStore;
+  /** Every engine keeps the audit log too: no feature exists on one engine only. */
+  store: SpanStore & AuditStore;
   /** Closes the store and deletes its data (file, schema). */
   destroy(): Promise<void>;
 }
@@ -105,7 +112,7 @@ async function listAll(
 export function describeStoreContract(engine: string, open: () => Promise<StoreFixture>): void {
   describe(`SpanStore contract: ${engine}`, () => {
     let fixture: StoreFixture;
-    let store: SpanStore;
+    let store: SpanStore & AuditStore;
     beforeEach(async () => {
       fixture = await open();
       store = fixture.store;
@@ -624,6 +631,90 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreF
         });
         await store.insertCalls('p1', [r]);
         expect(await listAll(store, 'p1', { model: 'modèle-ü' })).toEqual([r]);
+      });
+    });
+
+    describe('audit log', () => {
+      const entry = (atMs: number, overrides: Partial<AuditEntry> = {}): AuditEntry => ({
+        atMs,
+        keyId: null,
+        method: 'GET',
+        route: '/api/spans',
+        path: '/api/spans',
+        filters: { model: 'gpt-4o-mini', limit: '5' },
+        status: 200,
+        records: 5,
+        ...overrides,
+      });
+
+      it('returns appended entries newest first, every field unchanged, per project', async () => {
+        const t0 = Date.UTC(2026, 9, 5, 6, 0);
+        const first = entry(t0, { filters: {} });
+        const second = entry(t0 + 1000, {
+          keyId: 'key_abc',
+          method: 'PUT',
+          route: '/api/models/:id{.+}',
+          path: '/api/models/gpt-4o',
+          filters: { owner: 'search-team', 'üñí': 'ç"\\' },
+          records: null,
+        });
+        const third = entry(t0 + 1000, { status: 404, records: 0 });
+        await store.appendAudit('p1', first);
+        await store.appendAudit('p1', second);
+        await store.appendAudit('p2', entry(t0 + 500));
+        await store.appendAudit('p1', third);
+
+        const listed = await store.listAudit('p1', { limit: 10 });
+        expect(listed.map(({ seq: _seq, ...e }) => e)).toEqual([third, second, first]);
+        const seqs = listed.map((e) => e.seq);
+        expect(seqs.every((s) => Number.isInteger(s))).toBe(true);
+        expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+        expect(await store.listAudit('p2', { limit: 10 })).toHaveLength(1);
+        expect(await store.listAudit('p3', { limit: 10 })).toEqual([]);
+      });
+
+      it('filters by time, route and key, and pages below a seq without skipping or repeating', async () => {
+        const t0 = Date.UTC(2026, 9, 5, 6, 0);
+        for (let i = 0; i < 7; i++) {
+          await store.appendAudit(
+            'p1',
+            entry(t0 + i * 60_000, {
+              route: i % 2 === 0 ? '/api/spans' : '/api/export',
+              keyId: i < 3 ? 'key_a' : 'key_b',
+            }),
+          );
+        }
+        const times = async (q: Partial<Parameters<AuditStore['listAudit']>[1]>) =>
+          (await store.listAudit('p1', { limit: 100, ...q })).map((e) => (e.atMs - t0) / 60_000);
+        expect(await times({ fromMs: t0 + 2 * 60_000, toMs: t0 + 5 * 60_000 })).toEqual([4, 3, 2]);
+        expect(await times({ route: '/api/export' })).toEqual([5, 3, 1]);
+        expect(await times({ keyId: 'key_a' })).toEqual([2, 1, 0]);
+        expect(await times({ keyId: 'key_a', route: '/api/spans' })).toEqual([2, 0]);
+
+        const paged: number[] = [];
+        let beforeSeq: number | undefined;
+        for (;;) {
+          const page = await store.listAudit('p1', {
+            limit: 3,
+            ...(beforeSeq === undefined ? {} : { beforeSeq }),
+          });
+          paged.push(...page.map((e) => (e.atMs - t0) / 60_000));
+          if (page.length < 3) break;
+          beforeSeq = page[page.length - 1]!.seq;
+        }
+        expect(paged).toEqual([6, 5, 4, 3, 2, 1, 0]);
+      });
+
+      it('deletes entries older than a cutoff across projects, at most limit at a time', async () => {
+        const t0 = Date.UTC(2026, 9, 5, 6, 0);
+        for (let i = 0; i < 5; i++) await store.appendAudit('p1', entry(t0 + i));
+        for (let i = 0; i < 3; i++) await store.appendAudit('p2', entry(t0 + i));
+        await store.appendAudit('p1', entry(t0 + 10));
+        expect(await store.deleteAuditBefore(t0 + 10, 4)).toBe(4);
+        expect(await store.deleteAuditBefore(t0 + 10, 100)).toBe(4);
+        expect(await store.deleteAuditBefore(t0 + 10, 100)).toBe(0);
+        expect((await store.listAudit('p1', { limit: 10 })).map((e) => e.atMs)).toEqual([t0 + 10]);
+        expect(await store.listAudit('p2', { limit: 10 })).toEqual([]);
       });
     });
 

@@ -157,6 +157,28 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX feedback_by_trace ON feedback (project_id, trace_id);
     `,
   },
+  {
+    // Who read what: one row per API read or change (same columns as SQLite's audit_log).
+    // `seq` orders entries across replicas; `filters` is kept verbatim as json.
+    version: 6,
+    name: 'audit_log',
+    sql: `
+      CREATE TABLE audit_log (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        project_id text NOT NULL,
+        at_ms bigint NOT NULL,
+        key_id text,
+        method text NOT NULL,
+        route text NOT NULL,
+        path text NOT NULL,
+        filters json NOT NULL,
+        status integer NOT NULL,
+        records integer
+      );
+      CREATE INDEX audit_by_project ON audit_log (project_id, seq);
+      CREATE INDEX audit_by_time ON audit_log (at_ms);
+    `,
+  },
 ];
 
 /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CallRecord, JsonValue } from '@pilotlight/conventions';
 import pg from 'pg';
 import type {
+  AuditStore,
   FeedbackStore,
   InsertDetail,
   InsertResult,
@@ -11,6 +12,7 @@ import type {
   StoredFeedback,
 } from '../store.js';
 import { SPAN_RANGE_FILTERS } from '../store.js';
+import { appendAudit, deleteAuditBefore, listAudit } from './audit.js';
 import { inTransaction, withClient } from './client.js';
 import { isConnectionLost, toStoreError } from './errors.js';
 import { migratePostgres, SCHEMA_NAME } from './migrations.js';
@@ -78,10 +80,10 @@ export interface PostgresStoreOptions {
 }
 
 /**
- * A {@link SpanStore} and {@link ReadSideStore} on PostgreSQL, plus its pool and
- * partition-level retention.
+ * A {@link SpanStore}, {@link ReadSideStore}, {@link AuditStore} and {@link FeedbackStore}
+ * on PostgreSQL, plus its pool and partition-level retention.
  */
-export interface PostgresSpanStore extends SpanStore, ReadSideStore, FeedbackStore {
+export interface PostgresSpanStore extends SpanStore, ReadSideStore, AuditStore, FeedbackStore {
   /** The schema holding the tables. */
   readonly schema: string;
   /** The connection pool (for jobs and leader election that share the store's database). */
@@ -570,6 +572,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
     async deleteRollupsBefore(beforeMs, limit) {
       return run(() => deleteRollupsBefore(pool, beforeMs, limit));
+    },
+    async appendAudit(projectId, entry) {
+      await run(() => appendAudit(pool, projectId, entry));
+    },
+    async listAudit(projectId, query) {
+      return run(() => listAudit(pool, projectId, query));
+    },
+    async deleteAuditBefore(beforeMs, limit) {
+      return run(() => deleteAuditBefore(pool, beforeMs, limit));
     },
     async insertFeedback(projectId, f, createdAtMs) {
       const rows = await run(
