@@ -655,7 +655,7 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreF
           method: 'PUT',
           route: '/api/models/:id{.+}',
           path: '/api/models/gpt-4o',
-          filters: { owner: 'search-team', 'üñí': 'ç"\\' },
+          filters: { owner: 'search-team', üñí: 'ç"\\' },
           records: null,
         });
         const third = entry(t0 + 1000, { status: 404, records: 0 });

@@ -17,11 +17,7 @@ interface AuditRow {
 const text = (v: string): string => (v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v);
 
 /** Appends one audit entry (committed when it resolves). */
-export async function appendAudit(
-  pool: pg.Pool,
-  projectId: string,
-  e: AuditEntry,
-): Promise<void> {
+export async function appendAudit(pool: pg.Pool, projectId: string, e: AuditEntry): Promise<void> {
   await pool.query({
     name: 'pilotlight_append_audit',
     text: `INSERT INTO audit_log (project_id, at_ms, key_id, method, route, path, filters, status, records)
