@@ -9,6 +9,7 @@ import {
 } from '../alerts/rule.js';
 import { type Alerting, AlertRuleConflictError } from '../alerts/service.js';
 import type { AlertStatus } from '../alerts/state.js';
+import { FOREIGN_PROJECT_ISSUE, projectOf, scopedProject } from './project-context.js';
 
 /** Default and largest page of `GET /api/alerts/history`. */
 export const DEFAULT_HISTORY_LIMIT = 100;
@@ -113,21 +114,36 @@ export interface AlertRoutesDeps {
 export function createAlertRoutes(deps: AlertRoutesDeps): Hono {
   const { alerting } = deps;
   const app = new Hono();
-  const withProject = (body: unknown): unknown =>
-    typeof body === 'object' && body !== null && !Array.isArray(body) && !('projectId' in body)
-      ? { ...body, projectId: deps.projectId }
-      : body;
+  /** The body with the request's project filled in, or null when it names another one. */
+  const withProject = (c: Context, body: unknown): unknown => {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+    const named = 'projectId' in body ? body.projectId : undefined;
+    const projectId = scopedProject(
+      c,
+      deps.projectId,
+      typeof named === 'string' ? named : undefined,
+    );
+    if (projectId === null) return null;
+    return typeof named === 'string' || named === undefined ? { ...body, projectId } : body;
+  };
+  /** The rule `id` of the request's project, or undefined (unknown, or another project's). */
+  const ownRule = async (c: Context, id: string) =>
+    (await alerting.rules(projectOf(c, deps.projectId))).find((r) => r.id === id);
 
   app.get('/api/alerts/rules', async (c) => {
     const q = rulesQuery.safeParse(c.req.query());
     if (!q.success) return invalid(c, toRuleIssues(q.error));
-    return c.json({ data: await alerting.rules(q.data.projectId ?? deps.projectId) });
+    const projectId = scopedProject(c, deps.projectId, q.data.projectId);
+    if (projectId === null) return invalid(c, [FOREIGN_PROJECT_ISSUE]);
+    return c.json({ data: await alerting.rules(projectId) });
   });
 
   app.post('/api/alerts/rules', async (c) => {
     const body = await jsonBody(c);
     if (!body.ok) return body.response;
-    const parsed = parseAlertRuleInput(withProject(body.value));
+    const value = withProject(c, body.value);
+    if (value === null) return invalid(c, [FOREIGN_PROJECT_ISSUE]);
+    const parsed = parseAlertRuleInput(value);
     if (!parsed.ok) return invalid(c, parsed.issues);
     const rule = { ...parsed.value, id: parsed.value.id ?? `rule-${crypto.randomUUID()}` };
     const sinkIssues = alerting.sinkIssues(rule);
@@ -152,7 +168,15 @@ export function createAlertRoutes(deps: AlertRoutesDeps): Hono {
     const id = c.req.param('id');
     const body = await jsonBody(c);
     if (!body.ok) return body.response;
-    const value = withProject(body.value);
+    const value = withProject(c, body.value);
+    if (value === null) return invalid(c, [FOREIGN_PROJECT_ISSUE]);
+    // Rule ids are unique across projects: another project's rule is not replaced.
+    const existing = (await alerting.rules()).find((r) => r.id === id);
+    if (existing !== undefined && (await ownRule(c, id)) === undefined) {
+      return problem(c, 409, 'alert_rule_conflict', `rule id ${id} is taken; choose another`, [
+        { path: 'id', message: 'taken' },
+      ]);
+    }
     if (typeof value === 'object' && value !== null && 'id' in value && value.id !== id) {
       return invalid(c, [{ path: 'id', message: `does not match the URL (${id})` }]);
     }
@@ -176,7 +200,7 @@ export function createAlertRoutes(deps: AlertRoutesDeps): Hono {
   app.delete('/api/alerts/rules/:id', async (c) => {
     const id = c.req.param('id');
     try {
-      if (!(await alerting.deleteRule(id))) {
+      if ((await ownRule(c, id)) === undefined || !(await alerting.deleteRule(id))) {
         return problem(c, 404, 'not_found', `no alert rule ${id}`);
       }
     } catch (error) {
@@ -192,19 +216,23 @@ export function createAlertRoutes(deps: AlertRoutesDeps): Hono {
     const q = currentQuery.safeParse(c.req.query());
     if (!q.success) return invalid(c, toRuleIssues(q.error));
     const statuses: AlertStatus[] | undefined = q.data.status;
-    return c.json({ data: await alerting.current(q.data.projectId ?? deps.projectId, statuses) });
+    const projectId = scopedProject(c, deps.projectId, q.data.projectId);
+    if (projectId === null) return invalid(c, [FOREIGN_PROJECT_ISSUE]);
+    return c.json({ data: await alerting.current(projectId, statuses) });
   });
 
   app.get('/api/alerts/history', async (c) => {
     const q = historyQuery.safeParse(c.req.query());
     if (!q.success) return invalid(c, toRuleIssues(q.error));
-    const { projectId, ruleId, from, to, before, limit } = q.data;
+    const { ruleId, from, to, before, limit } = q.data;
+    const projectId = scopedProject(c, deps.projectId, q.data.projectId);
+    if (projectId === null) return invalid(c, [FOREIGN_PROJECT_ISSUE]);
     if (from !== undefined && to !== undefined && !(from < to)) {
       return invalid(c, [{ path: 'to', message: 'must be after from' }]);
     }
     const pageSize = limit ?? DEFAULT_HISTORY_LIMIT;
     const data = await alerting.history({
-      projectId: projectId ?? deps.projectId,
+      projectId,
       limit: pageSize,
       ...(ruleId === undefined ? {} : { ruleId }),
       ...(from === undefined ? {} : { fromMs: from }),

@@ -10,6 +10,7 @@ import {
   finishers,
   recordCounts,
 } from './audit-context.js';
+import { keyIdOf, projectOf } from './project-context.js';
 import { fromStore, invalid, timeSchema } from './query.js';
 
 /** Largest page of `GET /api/audit`. */
@@ -17,7 +18,7 @@ export const MAX_AUDIT_PAGE_SIZE = 1000;
 
 /**
  * Middleware recording every request it sees in the audit log: who (API key id, never
- * the key; null until keys exist), what (route, path, parameters), when, the status and
+ * the key; null in zero-config local mode), what (route, path, parameters), when, the status and
  * how many records were returned. Written after the answer is built and before it is
  * sent: a request whose audit entry cannot be stored fails (503) rather than going
  * unrecorded.
@@ -27,16 +28,18 @@ export function auditMiddleware(options: {
   projectId: string;
   now: () => number;
 }): MiddlewareHandler {
-  const { store, projectId, now } = options;
+  const { store, now } = options;
   return async (c, next) => {
     const req = c.req.raw;
     const filters = { ...c.req.query() };
     let route = '(unmatched)';
     let status = 0;
+    // Project and key are read when the entry is written: a project-management route
+    // sets the project it changed.
     finishers.set(req, (records) =>
-      store.appendAudit(projectId, {
+      store.appendAudit(projectOf(c, options.projectId), {
         atMs: now(),
-        keyId: null,
+        keyId: keyIdOf(c),
         method: c.req.method,
         route,
         path: c.req.path,
@@ -88,7 +91,7 @@ const auditQuerySchema = z
  * first. (Reading the audit log is itself audited.)
  */
 export function auditRoutes(options: { store: AuditStore; projectId: string }): Hono {
-  const { store, projectId } = options;
+  const { store } = options;
   const app = new Hono();
   app.get('/api/audit', async (c) => {
     const parsed = auditQuerySchema.safeParse(c.req.query());
@@ -96,7 +99,7 @@ export function auditRoutes(options: { store: AuditStore; projectId: string }): 
     const p = parsed.data;
     const limit = p.limit ?? 100;
     const rows = await fromStore(
-      store.listAudit(projectId, {
+      store.listAudit(projectOf(c, options.projectId), {
         limit: limit + 1,
         ...(p.from === undefined ? {} : { fromMs: Number(p.from / 1_000_000n) }),
         ...(p.to === undefined ? {} : { toMs: Number(p.to / 1_000_000n) }),

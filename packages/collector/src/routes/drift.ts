@@ -18,6 +18,7 @@ import {
   renderDriftReportHtml,
 } from '../drift/report.js';
 import { invalid, jsonBody, problem } from './alerts.js';
+import { FOREIGN_PROJECT_ISSUE, projectOf, scopedProject } from './project-context.js';
 
 /** Default and largest page of `GET /api/drift/runs`. */
 export const DEFAULT_RUNS_LIMIT = 100;
@@ -141,23 +142,39 @@ export interface DriftRoutesDeps {
 export function createDriftRoutes(deps: DriftRoutesDeps): Hono {
   const { monitors } = deps;
   const app = new Hono();
-  const withProject = (body: unknown): unknown =>
-    typeof body === 'object' && body !== null && !Array.isArray(body) && !('projectId' in body)
-      ? { ...body, projectId: deps.projectId }
-      : body;
+  /** The body with the request's project filled in, or null when it names another one. */
+  const withProject = (c: Context, body: unknown): unknown => {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+    const named = 'projectId' in body ? body.projectId : undefined;
+    const projectId = scopedProject(
+      c,
+      deps.projectId,
+      typeof named === 'string' ? named : undefined,
+    );
+    if (projectId === null) return null;
+    return typeof named === 'string' || named === undefined ? { ...body, projectId } : body;
+  };
+  /** The monitor `id` when it belongs to the request's project (else as unknown). */
+  const ownMonitor = async (c: Context, id: string) => {
+    const monitor = await monitors.get(id);
+    return monitor !== null && monitor.projectId === projectOf(c, deps.projectId) ? monitor : null;
+  };
+  const projectQuery = z.strictObject({ projectId: z.string().min(1).max(256).optional() });
 
   app.get('/api/drift/monitors', async (c) => {
-    const q = z
-      .strictObject({ projectId: z.string().min(1).max(256).optional() })
-      .safeParse(c.req.query());
+    const q = projectQuery.safeParse(c.req.query());
     if (!q.success) return invalid(c, toRuleIssues(q.error));
-    return c.json({ data: await monitors.list(q.data.projectId ?? deps.projectId) });
+    const projectId = scopedProject(c, deps.projectId, q.data.projectId);
+    if (projectId === null) return invalid(c, [FOREIGN_PROJECT_ISSUE]);
+    return c.json({ data: await monitors.list(projectId) });
   });
 
   app.post('/api/drift/monitors', async (c) => {
     const body = await jsonBody(c);
     if (!body.ok) return body.response;
-    const parsed = parseDriftMonitorInput(withProject(body.value));
+    const value = withProject(c, body.value);
+    if (value === null) return invalid(c, [FOREIGN_PROJECT_ISSUE]);
+    const parsed = parseDriftMonitorInput(value);
     if (!parsed.ok) return invalid(c, parsed.issues);
     const monitor = { ...parsed.value, id: parsed.value.id ?? monitors.newId() };
     if ((await monitors.get(monitor.id)) !== null) {
@@ -173,7 +190,18 @@ export function createDriftRoutes(deps: DriftRoutesDeps): Hono {
     const id = c.req.param('id');
     const body = await jsonBody(c);
     if (!body.ok) return body.response;
-    const value = withProject(body.value);
+    const value = withProject(c, body.value);
+    if (value === null) return invalid(c, [FOREIGN_PROJECT_ISSUE]);
+    // Monitor ids are unique across projects: another project's monitor is not replaced.
+    if ((await monitors.get(id)) !== null && (await ownMonitor(c, id)) === null) {
+      return problem(
+        c,
+        409,
+        'drift_monitor_conflict',
+        `monitor id ${id} is taken; choose another`,
+        [{ path: 'id', message: 'taken' }],
+      );
+    }
     if (typeof value === 'object' && value !== null && 'id' in value && value.id !== id) {
       return invalid(c, [{ path: 'id', message: `does not match the URL (${id})` }]);
     }
@@ -187,13 +215,15 @@ export function createDriftRoutes(deps: DriftRoutesDeps): Hono {
 
   app.delete('/api/drift/monitors/:id', async (c) => {
     const id = c.req.param('id');
-    if (!(await monitors.remove(id))) return problem(c, 404, 'not_found', `no drift monitor ${id}`);
+    if ((await ownMonitor(c, id)) === null || !(await monitors.remove(id))) {
+      return problem(c, 404, 'not_found', `no drift monitor ${id}`);
+    }
     return c.body(null, 204);
   });
 
   app.post('/api/drift/monitors/:id/run', async (c) => {
     const id = c.req.param('id');
-    if ((await monitors.get(id)) === null) {
+    if ((await ownMonitor(c, id)) === null) {
       return problem(c, 404, 'not_found', `no drift monitor ${id}`);
     }
     return json(c, await monitors.runNow(id));
@@ -202,9 +232,10 @@ export function createDriftRoutes(deps: DriftRoutesDeps): Hono {
   app.get('/api/drift/runs', async (c) => {
     const q = runsQuery.safeParse(c.req.query());
     if (!q.success) return invalid(c, toRuleIssues(q.error));
-    return json(c, {
-      data: await monitors.runs(q.data.monitorId, q.data.limit ?? DEFAULT_RUNS_LIMIT),
-    });
+    // Runs outlive their monitor; each carries its project, so only the request's are shown.
+    const projectId = projectOf(c, deps.projectId);
+    const runs = await monitors.runs(q.data.monitorId, q.data.limit ?? DEFAULT_RUNS_LIMIT);
+    return json(c, { data: runs.filter((r) => r.projectId === projectId) });
   });
 
   app.post('/api/drift/baselines', async (c) => {
@@ -217,9 +248,11 @@ export function createDriftRoutes(deps: DriftRoutesDeps): Hono {
     const f = parseFeature(b.feature);
     if (isFeatureError(f)) issues.push({ path: 'feature', message: f.error });
     if (!(b.from < b.to)) issues.push({ path: 'to', message: 'must be after from' });
-    if (issues.length > 0) return invalid(c, issues);
+    const projectId = scopedProject(c, deps.projectId, b.projectId);
+    if (projectId === null) issues.push(FOREIGN_PROJECT_ISSUE);
+    if (issues.length > 0 || projectId === null) return invalid(c, issues);
     const saved = await monitors.saveBaseline({
-      projectId: b.projectId ?? deps.projectId,
+      projectId,
       feature: b.feature,
       filters: b.filters,
       fromMs: b.from,
@@ -231,11 +264,11 @@ export function createDriftRoutes(deps: DriftRoutesDeps): Hono {
   });
 
   app.get('/api/drift/baselines', async (c) => {
-    const q = z
-      .strictObject({ projectId: z.string().min(1).max(256).optional() })
-      .safeParse(c.req.query());
+    const q = projectQuery.safeParse(c.req.query());
     if (!q.success) return invalid(c, toRuleIssues(q.error));
-    return c.json({ data: await monitors.store.listBaselines(q.data.projectId ?? deps.projectId) });
+    const projectId = scopedProject(c, deps.projectId, q.data.projectId);
+    if (projectId === null) return invalid(c, [FOREIGN_PROJECT_ISSUE]);
+    return c.json({ data: await monitors.store.listBaselines(projectId) });
   });
 
   app.get('/api/drift/report', async (c) => {
@@ -245,6 +278,8 @@ export function createDriftRoutes(deps: DriftRoutesDeps): Hono {
     const q = reportQuery.safeParse(raw);
     if (!q.success) return invalid(c, toRuleIssues(q.error));
     const p = q.data;
+    const projectId = scopedProject(c, deps.projectId, p.projectId);
+    if (projectId === null) return invalid(c, [FOREIGN_PROJECT_ISSUE]);
     const filters = {
       ...(p.model === undefined ? {} : { model: p.model }),
       ...(p.provider === undefined ? {} : { provider: p.provider }),
@@ -256,7 +291,7 @@ export function createDriftRoutes(deps: DriftRoutesDeps): Hono {
       report = await buildDriftReport(
         deps.features,
         {
-          projectId: p.projectId ?? deps.projectId,
+          projectId,
           features: p.feature,
           filters,
           reference: p.reference,

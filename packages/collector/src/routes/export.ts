@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { SpanCursor, SpanQuery, SpanStore } from '../store/store.js';
 import { deferAudit } from './audit-context.js';
+import { projectOf } from './project-context.js';
 import { applyRanges, checkSpanFilters, fromStore, invalid, spanFilterShape } from './query.js';
 
 /**
@@ -58,7 +59,7 @@ export function exportRoutes(options: {
   projectId: string;
   logError?: (error: unknown) => void;
 }): Hono {
-  const { store, projectId } = options;
+  const { store } = options;
   const app = new Hono();
   app.get('/api/export', async (c) => {
     const parsed = exportQuerySchema.safeParse(c.req.query());
@@ -75,6 +76,7 @@ export function exportRoutes(options: {
     if (p.from !== undefined) base.fromUnixNano = p.from;
     if (p.to !== undefined) base.toUnixNano = p.to;
     applyRanges(base, p);
+    const projectId = projectOf(c, options.projectId);
 
     // The first page before the headers: a store that is down answers 503 as usual.
     let page = await fromStore(store.listCalls(projectId, base));

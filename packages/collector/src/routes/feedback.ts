@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import type { FeedbackInput, FeedbackStore } from '../store/store.js';
 import { auditRecords } from './audit-context.js';
+import { projectOf } from './project-context.js';
 import { fromStore, invalid, traceIdSchema } from './query.js';
 
 /** Longest `label` accepted (characters): a category, not prose. */
@@ -42,7 +43,7 @@ export function feedbackRoutes(options: {
   /** Clock of `createdAt` (default `Date.now`). */
   now?: () => number;
 }): Hono {
-  const { store, projectId } = options;
+  const { store } = options;
   const now = options.now ?? Date.now;
   const app = new Hono();
 
@@ -73,7 +74,9 @@ export function feedbackRoutes(options: {
         label: p.label ?? null,
         comment: p.comment ?? null,
       };
-      const stored = await fromStore(store.insertFeedback(projectId, input, now()));
+      const stored = await fromStore(
+        store.insertFeedback(projectOf(c, options.projectId), input, now()),
+      );
       if (stored === null) {
         throw new NotFoundError(
           input.spanId === null

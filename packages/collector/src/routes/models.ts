@@ -9,6 +9,7 @@ import {
 } from '../rollups/summary.js';
 import type { ModelMetadata, ReadSideStore, StoredModel } from '../store/store.js';
 import { auditRecords } from './audit-context.js';
+import { projectOf } from './project-context.js';
 import { fromStore, invalid } from './query.js';
 
 const DAY_MS = 86_400_000;
@@ -74,10 +75,11 @@ export function modelRoutes(options: {
   projectId: string;
   now: () => number;
 }): Hono {
-  const { store, projectId, now } = options;
+  const { store, now } = options;
   const app = new Hono();
 
   async function windowFigures(
+    projectId: string,
     toMs: number,
   ): Promise<Record<keyof typeof MODEL_WINDOWS_MS, Map<string, SummaryPoint>>> {
     const out = {} as Record<keyof typeof MODEL_WINDOWS_MS, Map<string, SummaryPoint>>;
@@ -94,8 +96,8 @@ export function modelRoutes(options: {
     return out;
   }
 
-  async function entries(models: StoredModel[]): Promise<ModelInventoryEntry[]> {
-    const figures = await windowFigures(now());
+  async function entries(projectId: string, models: StoredModel[]): Promise<ModelInventoryEntry[]> {
+    const figures = await windowFigures(projectId, now());
     return models.map((m) => ({
       id: m.model,
       provider: m.provider,
@@ -111,9 +113,10 @@ export function modelRoutes(options: {
   }
 
   app.get('/api/models', async (c) => {
+    const projectId = projectOf(c, options.projectId);
     const models = await fromStore(store.listModels(projectId));
     auditRecords(c, models.length);
-    return c.json({ data: await entries(models) });
+    return c.json({ data: await entries(projectId, models) });
   });
 
   // `{.+}`: model names may contain slashes (`accounts/fireworks/models/…`), sent encoded or not.
@@ -134,11 +137,12 @@ export function modelRoutes(options: {
       const v = parsed.data[key];
       if (v !== undefined) patch[key] = v;
     }
+    const projectId = projectOf(c, options.projectId);
     const updated = await fromStore(store.updateModelMetadata(projectId, id, patch));
     if (updated === null)
       throw new NotFoundError(`model ${id} has never been seen in this project`);
     auditRecords(c, 1);
-    const [entry] = await entries([updated]);
+    const [entry] = await entries(projectId, [updated]);
     return c.json(entry);
   });
 

@@ -30,3 +30,25 @@ export function keyIdOf(c: Context): string | null {
   const keyId: unknown = c.get('keyId');
   return typeof keyId === 'string' ? keyId : null;
 }
+
+/**
+ * The project of a request that may also name one (`projectId` in a query or body, as the
+ * alerts and drift APIs accept): with authentication the key decides, and naming another
+ * project is refused; without it (an embedded app) the named project is used.
+ * @returns the project, or null when the request names a project its key does not belong to.
+ */
+export function scopedProject(
+  c: Context,
+  fallback: string,
+  requested: string | undefined,
+): string | null {
+  const fromKey: unknown = c.get('projectId');
+  if (typeof fromKey !== 'string') return requested ?? fallback;
+  return requested === undefined || requested === fromKey ? fromKey : null;
+}
+
+/** The issue answered when {@link scopedProject} refuses a named project. */
+export const FOREIGN_PROJECT_ISSUE = {
+  path: 'projectId',
+  message: "must be the project of the request's API key (or left out)",
+} as const;

@@ -10,6 +10,7 @@ import {
   type SpanStore,
 } from '../store/store.js';
 import { auditRecords } from './audit-context.js';
+import { projectOf } from './project-context.js';
 
 /** Page size when `limit` is not given. */
 export const DEFAULT_PAGE_SIZE = 100;
@@ -157,7 +158,7 @@ export function invalid(error: z.ZodError): ValidationError {
  *   (`feedback` is empty on a store that keeps none).
  */
 export function queryRoutes(options: { store: SpanStore; projectId: string }): Hono {
-  const { store, projectId } = options;
+  const { store } = options;
   const app = new Hono();
 
   app.get('/api/spans', async (c) => {
@@ -175,6 +176,7 @@ export function queryRoutes(options: { store: SpanStore; projectId: string }): H
     if (p.to !== undefined) query.toUnixNano = p.to;
     if (p.cursor !== undefined) query.after = p.cursor;
     applyRanges(query, p);
+    const projectId = projectOf(c, options.projectId);
     const page = await fromStore(store.listCalls(projectId, query));
     auditRecords(c, page.data.length);
     return c.json({
@@ -190,6 +192,7 @@ export function queryRoutes(options: { store: SpanStore; projectId: string }): H
         { path: 'traceId', message: 'expected 32 hex characters' },
       ]);
     }
+    const projectId = projectOf(c, options.projectId);
     const [spans, feedback] = await fromStore(
       Promise.all([
         store.getTrace(projectId, parsed.data),
