@@ -255,57 +255,184 @@ export function baseModelName(model: string): string {
   return names[names.length - 1] ?? '';
 }
 
-/** A lookup over a price table, built once. */
+/**
+ * A project's own price for one model from a moment on: an override of a default entry
+ * (same name) or an addition (a model the default table does not price). Overrides are
+ * historical: a call is priced with the override in effect at its start time, so a price
+ * change never re-prices older calls by accident.
+ *
+ * `model` is matched like a default entry's name (case-insensitive, through
+ * {@link modelNameCandidates} and {@link MODEL_ALIASES}).
+ */
+export const priceOverrideSchema = priceEntrySchema.omit({ checkedAt: true }).extend({
+  /** The override applies to calls that start at or after this moment (Unix ms). */
+  effectiveFromMs: z.number().int().nonnegative(),
+});
+export type PriceOverride = z.infer<typeof priceOverrideSchema>;
+
+/** Where a price came from, and the period it applies in. */
+export interface PriceMatch {
+  entry: PriceEntry;
+  /** `default`: the table `createPriceBook` was given; `override`: one of its overrides. */
+  source: 'default' | 'override';
+  /** The lower-cased entry name that matched (after snapshot and alias rules). */
+  name: string;
+  /** Start of the override (Unix ms); null for a default entry, which has no start. */
+  effectiveFromMs: number | null;
+  /** When an override replaces this price (Unix ms), or null if none is scheduled. */
+  effectiveUntilMs: number | null;
+}
+
+/** A lookup over a price table (and a project's overrides), built once. */
 export interface PriceBook {
-  /** The entry for `model`, or null when the model is unknown (never a guess). */
-  find(model: string): PriceEntry | null;
+  /**
+   * The entry for `model` for a call started at `atMs` (default: now), or null when the
+   * model is unknown (never a guess).
+   */
+  find(model: string, atMs?: number): PriceEntry | null;
+  /** Same as {@link PriceBook.find}, telling where the price came from and its period. */
+  match(model: string, atMs?: number): PriceMatch | null;
+  /** The default table (every override excluded). */
   readonly entries: readonly PriceEntry[];
+  /** The overrides, oldest `effectiveFromMs` first. */
+  readonly overrides: readonly PriceOverride[];
 }
 
 const CACHE_LIMIT = 10_000;
 
+/** One override in force from `fromMs`, as the entry it prices with. */
+interface TimedEntry {
+  fromMs: number;
+  entry: PriceEntry;
+}
+
+/** One entry name a model resolves to: its overrides (oldest first) and its default entry. */
+interface Slot {
+  name: string;
+  timeline: readonly TimedEntry[];
+  entry: PriceEntry | undefined;
+}
+
+/** The `PriceEntry` an override prices with; `checkedAt` is the day it takes effect (UTC). */
+function overrideEntry(o: PriceOverride): PriceEntry {
+  return {
+    model: o.model,
+    provider: o.provider,
+    inputPerMTok: o.inputPerMTok,
+    outputPerMTok: o.outputPerMTok,
+    ...(o.cachedInputPerMTok === undefined ? {} : { cachedInputPerMTok: o.cachedInputPerMTok }),
+    ...(o.cacheWritePerMTok === undefined ? {} : { cacheWritePerMTok: o.cacheWritePerMTok }),
+    checkedAt: new Date(o.effectiveFromMs).toISOString().slice(0, 10),
+  };
+}
+
 /**
  * Builds a price book. Later entries override earlier ones with the same model
- * name, so `createPriceBook([...DEFAULT_PRICES, ...overrides])` applies overrides.
+ * name, so `createPriceBook([...DEFAULT_PRICES, ...custom])` replaces entries for all
+ * time; `overrides` replace or add entries from a moment on (see {@link PriceOverride}).
  *
  * Matching, for each name of `modelNameCandidates(model)` in order (as sent, then
- * without host, Bedrock decoration and one snapshot suffix after another): an entry
- * of that exact name (case-insensitive), else a `MODEL_ALIASES` alias of it. The
- * first hit wins, so an entry for a snapshot (`gpt-4o-2024-05-13`) beats its base
- * model. No prefix guessing: `gpt-4o-mini` never matches `gpt-4o`, and an unknown
- * model is null (unpriced), never another model's price.
+ * without host, Bedrock decoration and one snapshot suffix after another): an override of
+ * that exact name (case-insensitive) in effect at the call's start, else an entry of that
+ * name, else the same two for the `MODEL_ALIASES` target of the name. The first hit wins,
+ * so an entry for a snapshot (`gpt-4o-2024-05-13`) beats its base model, and an override
+ * of `gpt-4o` applies to `gpt-4o-2024-08-06` but not to `gpt-4o-2024-05-13` (which has
+ * its own entry: override that name to change it). Of several overrides of one name, the
+ * one with the latest `effectiveFromMs` at or before the call's start applies; two with
+ * the same start: the later in `overrides` wins. No prefix guessing: `gpt-4o-mini` never
+ * matches `gpt-4o`, and an unknown model is null (unpriced), never another model's price.
  *
  * @example
  * const book = createPriceBook();
  * book.find('gpt-4o-mini-2024-07-18')?.model; // 'gpt-4o-mini'
  * book.find('my-finetune'); // null
+ * const mine = createPriceBook(DEFAULT_PRICES, [
+ *   { model: 'my-finetune', provider: 'openai', inputPerMTok: 3, outputPerMTok: 12, effectiveFromMs: Date.UTC(2026, 0, 1) },
+ * ]);
+ * mine.find('my-finetune', Date.UTC(2026, 0, 2))?.inputPerMTok; // 3
+ * mine.find('my-finetune', Date.UTC(2025, 11, 31)); // null: not yet priced then
  */
-export function createPriceBook(entries: readonly PriceEntry[] = DEFAULT_PRICES): PriceBook {
+export function createPriceBook(
+  entries: readonly PriceEntry[] = DEFAULT_PRICES,
+  overrides: readonly PriceOverride[] = [],
+): PriceBook {
   const byName = new Map<string, PriceEntry>();
   for (const entry of entries) byName.set(entry.model.toLowerCase(), entry);
-  const cache = new Map<string, PriceEntry | null>();
-  const lookup = (name: string): PriceEntry | undefined => {
-    const direct = byName.get(name);
-    if (direct) return direct;
-    const alias = MODEL_ALIASES[name];
-    return alias === undefined ? undefined : byName.get(alias);
+  // Stable sort: of two overrides with the same start, the later one stays later and wins.
+  const sortedOverrides = [...overrides].sort((a, b) => a.effectiveFromMs - b.effectiveFromMs);
+  const timelines = new Map<string, TimedEntry[]>();
+  for (const o of sortedOverrides) {
+    const name = o.model.trim().toLowerCase();
+    let timeline = timelines.get(name);
+    if (timeline === undefined) {
+      timeline = [];
+      timelines.set(name, timeline);
+    }
+    const timed = { fromMs: o.effectiveFromMs, entry: overrideEntry(o) };
+    if (timeline.at(-1)?.fromMs === o.effectiveFromMs) timeline[timeline.length - 1] = timed;
+    else timeline.push(timed);
+  }
+  const slotOf = (name: string): Slot | undefined => {
+    const entry = byName.get(name);
+    const timeline = timelines.get(name);
+    return entry === undefined && timeline === undefined
+      ? undefined
+      : { name, timeline: timeline ?? [], entry };
+  };
+  // Per model name as sent: the slots to try, in order (independent of the call's time).
+  const cache = new Map<string, readonly Slot[]>();
+  const slotsOf = (model: string): readonly Slot[] => {
+    const cached = cache.get(model);
+    if (cached !== undefined) return cached;
+    const slots: Slot[] = [];
+    for (const name of modelNameCandidates(model)) {
+      const direct = slotOf(name);
+      if (direct) slots.push(direct);
+      const alias = MODEL_ALIASES[name];
+      const viaAlias = alias === undefined ? undefined : slotOf(alias);
+      if (viaAlias) slots.push(viaAlias);
+      // Nothing after a default entry can ever apply.
+      if (direct?.entry !== undefined || viaAlias?.entry !== undefined) break;
+    }
+    if (cache.size < CACHE_LIMIT) cache.set(model, slots);
+    return slots;
+  };
+  const match = (model: string, atMs: number = Date.now()): PriceMatch | null => {
+    // The earliest later override among the slots passed: it ends whatever applies now.
+    let until: number | null = null;
+    for (const slot of slotsOf(model)) {
+      const { timeline } = slot;
+      let i = timeline.length - 1;
+      while (i >= 0 && timeline[i]!.fromMs > atMs) i--;
+      const next = timeline[i + 1]?.fromMs;
+      if (next !== undefined && (until === null || next < until)) until = next;
+      if (i >= 0) {
+        const hit = timeline[i]!;
+        return {
+          entry: hit.entry,
+          source: 'override',
+          name: slot.name,
+          effectiveFromMs: hit.fromMs,
+          effectiveUntilMs: until,
+        };
+      }
+      if (slot.entry !== undefined) {
+        return {
+          entry: slot.entry,
+          source: 'default',
+          name: slot.name,
+          effectiveFromMs: null,
+          effectiveUntilMs: until,
+        };
+      }
+    }
+    return null;
   };
   return {
     entries,
-    find(model: string): PriceEntry | null {
-      const cached = cache.get(model);
-      if (cached !== undefined) return cached;
-      let found: PriceEntry | null = null;
-      for (const name of modelNameCandidates(model)) {
-        const hit = lookup(name);
-        if (hit) {
-          found = hit;
-          break;
-        }
-      }
-      if (cache.size < CACHE_LIMIT) cache.set(model, found);
-      return found;
-    },
+    overrides: sortedOverrides,
+    match,
+    find: (model, atMs) => match(model, atMs)?.entry ?? null,
   };
 }
 

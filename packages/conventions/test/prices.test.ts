@@ -7,7 +7,7 @@ import {
   MODEL_ALIASES,
   priceEntrySchema,
 } from '../src/index.js';
-import { modelNameCandidates } from '../src/prices.js';
+import { modelNameCandidates, type PriceOverride } from '../src/prices.js';
 
 describe('price table', () => {
   it('has valid, unique entries', () => {
@@ -186,6 +186,111 @@ describe('createPriceBook', () => {
     ]);
     expect(custom.find('gpt-4o-2024-08-06')?.inputPerMTok).toBe(1);
     expect(createPriceBook().find('gpt-4o-2024-08-06')?.inputPerMTok).toBe(2.5);
+  });
+});
+
+describe('createPriceBook with overrides', () => {
+  const MARCH = Date.UTC(2026, 2, 1);
+  const JUNE = Date.UTC(2026, 5, 1);
+  const override = (model: string, inputPerMTok: number, fromMs: number): PriceOverride => ({
+    model,
+    provider: 'openai',
+    inputPerMTok,
+    outputPerMTok: inputPerMTok * 4,
+    effectiveFromMs: fromMs,
+  });
+
+  it('prices a call with the override in effect at its start, else the default', () => {
+    const book = createPriceBook(DEFAULT_PRICES, [
+      override('gpt-4o', 2, MARCH),
+      override('gpt-4o', 1.5, JUNE),
+    ]);
+    expect(book.find('gpt-4o', MARCH - 1)?.inputPerMTok).toBe(2.5);
+    expect(book.find('gpt-4o', MARCH)?.inputPerMTok).toBe(2);
+    expect(book.find('gpt-4o', JUNE - 1)?.inputPerMTok).toBe(2);
+    expect(book.find('gpt-4o', JUNE + 1)?.inputPerMTok).toBe(1.5);
+    expect(book.match('gpt-4o', MARCH - 1)).toMatchObject({
+      source: 'default',
+      effectiveFromMs: null,
+      effectiveUntilMs: MARCH,
+    });
+    expect(book.match('gpt-4o', MARCH + 1)).toMatchObject({
+      source: 'override',
+      name: 'gpt-4o',
+      effectiveFromMs: MARCH,
+      effectiveUntilMs: JUNE,
+      entry: { inputPerMTok: 2, outputPerMTok: 8, checkedAt: '2026-03-01' },
+    });
+    expect(book.match('gpt-4o', JUNE)?.effectiveUntilMs).toBeNull();
+  });
+
+  it('prices an added model only from its start, and never another model', () => {
+    const book = createPriceBook(DEFAULT_PRICES, [override('My-Finetune', 3, MARCH)]);
+    expect(book.find('my-finetune', MARCH - 1)).toBeNull();
+    expect(book.find('my-finetune', MARCH)?.inputPerMTok).toBe(3);
+    expect(book.find('openai/my-finetune-2026-03-04', MARCH)?.inputPerMTok).toBe(3);
+    expect(book.find('my-finetune-v2', MARCH)).toBeNull();
+  });
+
+  it('resolves snapshots and aliases as the default table does', () => {
+    const book = createPriceBook(DEFAULT_PRICES, [
+      override('gpt-4o', 2, MARCH),
+      override('claude-3-5-sonnet', 1, MARCH),
+    ]);
+    expect(book.find('gpt-4o-2024-08-06', MARCH)?.inputPerMTok).toBe(2);
+    expect(book.find('azure/GPT-4o', MARCH)?.inputPerMTok).toBe(2);
+    // The first gpt-4o snapshot has its own default entry: more specific, so it still applies.
+    expect(book.find('gpt-4o-2024-05-13', MARCH)?.inputPerMTok).toBe(5);
+    expect(book.find('gpt-4o-mini', MARCH)?.inputPerMTok).toBe(0.15);
+    // An alias of the overridden entry follows it.
+    expect(book.find('claude-3-5-sonnet-v2@20241022', MARCH)?.inputPerMTok).toBe(1);
+    expect(book.find('claude-3.5-sonnet', MARCH)?.inputPerMTok).toBe(1);
+  });
+
+  it('lets an override of a snapshot fall back to its base model before it starts', () => {
+    const book = createPriceBook(DEFAULT_PRICES, [override('gpt-4o-2024-08-06', 9, JUNE)]);
+    expect(book.match('gpt-4o-2024-08-06', MARCH)).toMatchObject({
+      source: 'default',
+      name: 'gpt-4o',
+      entry: { inputPerMTok: 2.5 },
+      // The more specific override takes over in June.
+      effectiveUntilMs: JUNE,
+    });
+    expect(book.find('gpt-4o-2024-08-06', JUNE)?.inputPerMTok).toBe(9);
+    expect(book.find('gpt-4o-2024-11-20', JUNE)?.inputPerMTok).toBe(2.5);
+  });
+
+  it('uses the price in effect now when no time is given', () => {
+    const now = Date.now();
+    const book = createPriceBook(DEFAULT_PRICES, [
+      override('gpt-4o', 2, now - 1000),
+      override('gpt-4o', 7, now + 86_400_000),
+    ]);
+    expect(book.find('gpt-4o')?.inputPerMTok).toBe(2);
+  });
+
+  it('of two overrides with the same start, keeps the later one', () => {
+    const book = createPriceBook(DEFAULT_PRICES, [
+      override('gpt-4o', 2, MARCH),
+      override('gpt-4o', 3, MARCH),
+    ]);
+    expect(book.find('gpt-4o', MARCH)?.inputPerMTok).toBe(3);
+    expect(book.overrides).toHaveLength(2);
+  });
+
+  it('bills 800 cached of 1,000 input tokens at the override cached rate', () => {
+    const book = createPriceBook(DEFAULT_PRICES, [
+      { ...override('gpt-4o', 2, MARCH), cachedInputPerMTok: 0.2 },
+    ]);
+    const usage = { inputTokens: 1000, outputTokens: 0, cacheReadInputTokens: 800 };
+    expect(computeCostUsd(book.find('gpt-4o', MARCH), usage)).toBeCloseTo(
+      (200 * 2 + 800 * 0.2) / 1e6,
+      15,
+    );
+    expect(computeCostUsd(book.find('gpt-4o', MARCH - 1), usage)).toBeCloseTo(
+      (200 * 2.5 + 800 * 1.25) / 1e6,
+      15,
+    );
   });
 });
 
