@@ -10,6 +10,8 @@ export * from './feature-source.js';
 export * from './features.js';
 export * from './monitor.js';
 export * from './monitors.js';
+export * from './postgres-drift-store.js';
+export * from './postgres-feature-source.js';
 export * from './report.js';
 export * from './sqlite-drift-store.js';
 export * from './sqlite-feature-source.js';

@@ -88,7 +88,9 @@ export class SqliteFeatureSource implements FeatureSource {
       present,
       ...keys.map((k) => FILTER_SQL[k]),
     ].join(' AND ');
-    const sql = `SELECT ${value} AS v FROM calls WHERE ${where}`;
+    // In start order (the index's order, no sort), like PostgreSQL: a seed picks the same
+    // sample from the same calls on either engine.
+    const sql = `SELECT ${value} AS v FROM calls WHERE ${where} ORDER BY start_ns, seq`;
     let stmt = this.statements.get(sql);
     if (stmt === undefined) {
       stmt = this.db.prepare(sql).raw(true);

@@ -179,6 +179,44 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX audit_by_time ON audit_log (at_ms);
     `,
   },
+  {
+    // Drift monitors, their runs and saved baselines (the same tables as SQLite's, see
+    // src/drift/sqlite-drift-store.ts). A run's statistic and p-value have columns of their
+    // own because JSON cannot hold Infinity.
+    version: 7,
+    name: 'drift',
+    sql: `
+      CREATE TABLE drift_monitors (
+        id text PRIMARY KEY,
+        project_id text NOT NULL,
+        monitor json NOT NULL,
+        created_at_ms bigint NOT NULL,
+        updated_at_ms bigint NOT NULL
+      );
+      CREATE INDEX drift_monitors_project ON drift_monitors (project_id);
+      CREATE TABLE drift_runs (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        monitor_id text NOT NULL,
+        project_id text NOT NULL,
+        ran_at_ms bigint NOT NULL,
+        status text NOT NULL,
+        statistic double precision,
+        p_value double precision,
+        drifted boolean NOT NULL,
+        reference_size integer NOT NULL,
+        current_size integer NOT NULL,
+        result json NOT NULL
+      );
+      CREATE INDEX drift_runs_monitor_time ON drift_runs (monitor_id, ran_at_ms);
+      CREATE TABLE drift_baselines (
+        id text PRIMARY KEY,
+        project_id text NOT NULL,
+        baseline json NOT NULL,
+        created_at_ms bigint NOT NULL
+      );
+      CREATE INDEX drift_baselines_project ON drift_baselines (project_id);
+    `,
+  },
 ];
 
 /**
