@@ -147,11 +147,11 @@ export function resolveUsage(
   let inputTokens = raw.inputTokens;
   const cache = (cacheReadInputTokens ?? 0) + (cacheCreationInputTokens ?? 0);
   if (inputTokens !== null && cache > 0) {
-    let outside = false;
+    let outside = counting === 'outside';
     if (counting === 'infer') {
       const sumOutside = inputTokens + (outputTokens ?? 0) + cache;
       outside = (totalTokens !== null && totalTokens === sumOutside) || cache > inputTokens;
-    } else if (cache > inputTokens) {
+    } else if (counting === 'inside' && cache > inputTokens) {
       w.add(
         `cache token counts (${cache}) exceed input tokens (${inputTokens}); read as not included in them`,
       );
@@ -209,8 +209,12 @@ function normalize(span: SpanInput): NormalizedFields {
   const cacheReading =
     pick(readings, 'cacheReadInputTokens', null) ??
     pick(readings, 'cacheCreationInputTokens', null);
+  // A dialect that knows how this span counts says so, even when another dialect's
+  // table read the numbers (OpenLLMetry's Anthropic spans use the semconv cache names).
   const counting =
-    cacheReading?.fields.cacheCounting ?? cacheReading?.dialect.cacheCounting ?? 'inside';
+    readings.find((r) => r.fields.cacheCounting !== undefined)?.fields.cacheCounting ??
+    cacheReading?.dialect.cacheCounting ??
+    'inside';
   const usage = wrapper
     ? {
         inputTokens: null,

@@ -37,6 +37,8 @@ export const Traceloop = {
   CACHE_CREATION_INPUT_TOKENS: 'gen_ai.usage.cache_creation_input_tokens',
   REASONING_TOKENS: 'gen_ai.usage.reasoning_tokens',
   SCOPE_PREFIX: '@traceloop/',
+  /** Scope of the JS Anthropic instrumentation (`@traceloop/node-server-sdk`). */
+  ANTHROPIC_JS_SCOPE: '@traceloop/instrumentation-anthropic',
 } as const;
 
 /**
@@ -48,6 +50,9 @@ export const Traceloop = {
  * table uses `cacheCounting: 'infer'`: cache tokens are added to the input count when
  * `llm.usage.total_tokens = input + output + cache` or when they exceed the input
  * count, and are taken as already included otherwise (OpenAI, newer releases).
+ * The JS Anthropic instrumentation (0.27) copies Anthropic's uncached `input_tokens`
+ * into `gen_ai.usage.input_tokens` next to the semconv cache names, and its total is
+ * input + output, so nothing in the span tells: its scope makes the counting `outside`.
  */
 export const OPENLLMETRY_TABLE = {
   operation: [Traceloop.LLM_REQUEST_TYPE],
@@ -160,6 +165,11 @@ export const openllmetry: Dialect = {
     if (fields.finishReasons === undefined && completion && completion.finishReasons.length > 0) {
       fields.finishReasons = completion.finishReasons;
     }
-    return { ...fields, input: prompt?.messages ?? null, output: completion?.messages ?? null };
+    return {
+      ...fields,
+      input: prompt?.messages ?? null,
+      output: completion?.messages ?? null,
+      ...(span.scopeName === Traceloop.ANTHROPIC_JS_SCOPE ? { cacheCounting: 'outside' } : {}),
+    };
   },
 };

@@ -4,6 +4,7 @@
 // `gen_ai.tool.message`, `gen_ai.choice`), and the older `gen_ai.prompt` /
 // `gen_ai.completion` (span attributes or `gen_ai.content.prompt` /
 // `gen_ai.content.completion` events holding JSON).
+import { OperationName } from '../attributes.js';
 import type { JsonValue } from '../json.js';
 import type { SpanEventInput, SpanInput } from '../normalize.js';
 import {
@@ -44,6 +45,27 @@ export const OTEL_GENAI_LEGACY_TABLE = {
   inputTokens: ['gen_ai.usage.input_tokens', LegacyGenAI.USAGE_PROMPT_TOKENS],
   outputTokens: ['gen_ai.usage.output_tokens', LegacyGenAI.USAGE_COMPLETION_TOKENS],
 } as const satisfies FieldTable;
+
+/**
+ * Operations a span name may start with (`chat gpt-4o-mini`): the name the conventions
+ * give GenAI spans, `{gen_ai.operation.name} {gen_ai.request.model}`. Read only when
+ * `gen_ai.operation.name` is absent, as on spans from before it was defined.
+ */
+const SPAN_NAME_OPERATIONS: ReadonlySet<string> = new Set([
+  OperationName.CHAT,
+  OperationName.TEXT_COMPLETION,
+  OperationName.GENERATE_CONTENT,
+  OperationName.EMBEDDINGS,
+  OperationName.EXECUTE_TOOL,
+  OperationName.INVOKE_AGENT,
+  OperationName.CREATE_AGENT,
+]);
+
+/** The operation a span's name starts with, or null. */
+export function operationFromSpanName(name: string): string | null {
+  const head = name.trim().split(/\s+/, 1)[0] ?? '';
+  return SPAN_NAME_OPERATIONS.has(head) ? head : null;
+}
 
 const MESSAGE_EVENTS: Readonly<Record<string, string>> = {
   [LegacyGenAI.EVENT_SYSTEM_MESSAGE]: 'system',
@@ -166,8 +188,13 @@ export const otelGenAILegacy: Dialect = {
     const a = span.attributes;
     const events = fromEvents(span);
     const content = fromContentEvents(span, w);
+    const fields = readTable(OTEL_GENAI_LEGACY_TABLE, a, w);
+    if (fields.operation === undefined) {
+      const named = operationFromSpanName(span.name);
+      if (named !== null) fields.operation = named;
+    }
     return {
-      ...readTable(OTEL_GENAI_LEGACY_TABLE, a, w),
+      ...fields,
       input: events.input ?? content.input ?? fromJsonAttribute(a, LegacyGenAI.PROMPT, 'input', w),
       output:
         events.output ??

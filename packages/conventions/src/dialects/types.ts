@@ -19,8 +19,10 @@ export type DialectName =
  * - `infer`: the instrumentation has done both across versions; cache counts are
  *   read as outside when `total = input + output + cache`, or when they exceed the
  *   input count, and as inside otherwise.
+ * - `outside`: the instrumentation is known to report the provider's uncached rest
+ *   as the input count (Anthropic's `input_tokens`); cache counts are added to it.
  */
-export type CacheCounting = 'inside' | 'infer';
+export type CacheCounting = 'inside' | 'infer' | 'outside';
 
 /** What one dialect table reads from a span, before the tables are merged. */
 export interface Extracted {
@@ -39,7 +41,10 @@ export interface Extracted {
   reasoningOutputTokens: number | null;
   input: JsonValue | null;
   output: JsonValue | null;
-  /** Overrides the dialect's `cacheCounting` for this span (when the span says exactly). */
+  /**
+   * Overrides the `cacheCounting` of whichever dialect read the cache counts, for this
+   * span (when the span says exactly, or its instrumentation is known to count one way).
+   */
   cacheCounting: CacheCounting;
   /** The span wraps model calls and repeats their usage (Vercel's `ai.generateText`): no tokens taken. */
   wrapper: boolean;

@@ -15,7 +15,15 @@ import {
   textPart,
   toolCallPart,
 } from './messages.js';
-import { isRecord, readCount, readJson, readNumber, readString, type Warnings } from './read.js';
+import {
+  hasPrefix,
+  isRecord,
+  readCount,
+  readJson,
+  readNumber,
+  readString,
+  type Warnings,
+} from './read.js';
 import { type Dialect, type Extracted, type FieldTable, readTable } from './types.js';
 
 /** Vercel AI SDK attribute names (ai-sdk.dev, "Telemetry: collected data"). */
@@ -39,6 +47,7 @@ export const VercelAI = {
   USAGE_TOTAL_TOKENS: 'ai.usage.totalTokens',
   USAGE_CACHED_INPUT_TOKENS: 'ai.usage.cachedInputTokens',
   USAGE_REASONING_TOKENS: 'ai.usage.reasoningTokens',
+  USAGE_INPUT_DETAILS_PREFIX: 'ai.usage.inputTokenDetails.',
   USAGE_NO_CACHE_TOKENS: 'ai.usage.inputTokenDetails.noCacheTokens',
   USAGE_CACHE_READ_TOKENS: 'ai.usage.inputTokenDetails.cacheReadTokens',
   USAGE_CACHE_WRITE_TOKENS: 'ai.usage.inputTokenDetails.cacheWriteTokens',
@@ -58,7 +67,9 @@ export const VercelAI = {
  * The mapping table of the Vercel AI SDK.
  *
  * Cache counts: `ai.usage.inputTokens` includes cached tokens for OpenAI but, up to
- * AI SDK 5, not for Anthropic; so `cacheCounting: 'infer'` (see `CacheCounting`).
+ * AI SDK 5, not for Anthropic (`@ai-sdk/anthropic` 2.x reports Anthropic's uncached
+ * `input_tokens` and `totalTokens = input + output`); so `cacheCounting: 'infer'`, and
+ * `outside` for an Anthropic span without v6's token details (see `CacheCounting`).
  * With v6's `inputTokenDetails.noCacheTokens` the input total is exact:
  * no-cache + cache reads + cache writes.
  */
@@ -176,6 +187,13 @@ export const vercelAI: Dialect = {
       fields.inputTokens =
         noCache + (fields.cacheReadInputTokens ?? 0) + (fields.cacheCreationInputTokens ?? 0);
       cacheCounting = 'inside';
+    } else if (
+      !isWrapper &&
+      fields.provider === 'anthropic' &&
+      !hasPrefix(a, [VercelAI.USAGE_INPUT_DETAILS_PREFIX])
+    ) {
+      // AI SDK <= 5 on Anthropic: the input count is the uncached rest.
+      cacheCounting = 'outside';
     }
 
     if (fields.ttftMs === undefined) {
