@@ -15,7 +15,7 @@ export interface Issue {
 export class CollectorError extends Error {
   override readonly name: string = 'CollectorError';
   constructor(
-    readonly status: 400 | 404 | 413 | 415 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503,
     readonly code: string,
     message: string,
     readonly issues: Issue[] = [],
@@ -66,6 +66,33 @@ export class NotFoundError extends CollectorError {
   override readonly name = 'NotFoundError';
   constructor(message: string) {
     super(404, 'not_found', message);
+  }
+}
+
+/**
+ * The request carries no API key, or one that is unknown, malformed or revoked (401).
+ * One message for every case, so a caller learns nothing about which keys exist.
+ */
+export class UnauthorizedError extends CollectorError {
+  override readonly name = 'UnauthorizedError';
+  constructor(message = 'missing or invalid API key: send Authorization: Bearer <key>') {
+    super(401, 'unauthorized', message);
+  }
+}
+
+/** A valid key that may not do this (an admin key reading data, a project key managing keys) (403). */
+export class ForbiddenError extends CollectorError {
+  override readonly name = 'ForbiddenError';
+  constructor(message: string) {
+    super(403, 'forbidden', message);
+  }
+}
+
+/** The request conflicts with what is stored (a name taken, a limit reached) (409). */
+export class ConflictError extends CollectorError {
+  override readonly name = 'ConflictError';
+  constructor(message: string, issues: Issue[] = []) {
+    super(409, 'conflict', message, issues);
   }
 }
 

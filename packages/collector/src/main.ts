@@ -4,13 +4,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDashboardRoutes } from '@pilotlight/dashboard';
+import { runKeysCommand, runProjectsCommand } from './auth/cli.js';
 import { ConfigError, findDefaultConfigFile, parseConfig } from './config.js';
 import { runDriftReportCommand } from './drift/cli.js';
 import { runExportCommand } from './export-cli.js';
-import { startCollector } from './start.js';
+import { InsecureBindError, startCollector } from './start.js';
 
-const USAGE = `Usage: pilotlight serve | export | drift report | demo
+const USAGE = `Usage: pilotlight serve | projects | keys | export | drift report | demo
 
+  pilotlight projects create NAME    create a project (and list: pilotlight projects list)
+  pilotlight keys create --project NAME   create an API key for a project, shown once (--help)
   pilotlight export [options]        stream stored calls from a running collector (--help)
   pilotlight drift report [options]  compare feature distributions of two windows (--help)
   pilotlight demo                    send a minute of demo traffic to a running collector (checkout only)
@@ -32,6 +35,12 @@ Starts the collector. Configuration comes from the environment:
   PILOTLIGHT_DATABASE_URL         postgres://… : store in PostgreSQL instead of the SQLite file
   PILOTLIGHT_DATABASE_POOL_SIZE   PostgreSQL connections of this collector (default 10)
   PILOTLIGHT_DATABASE_SCHEMA      PostgreSQL schema (default public)
+
+Authentication: once an API key exists (pilotlight keys create), ingest, every /api route
+and /metrics need Authorization: Bearer <key> (OTel exporters: OTEL_EXPORTER_OTLP_HEADERS=
+"Authorization=Bearer <key>"); the key decides the project. With no key yet, the collector
+serves only this machine (loopback), into the project "default", and refuses to bind
+another interface.
 `;
 
 async function serveCommand(): Promise<void> {
@@ -45,28 +54,42 @@ async function serveCommand(): Promise<void> {
     }
     throw error;
   }
-  const collector = await startCollector({
-    dbPath: config.dbPath,
-    port: config.port,
-    host: config.host,
-    maxBodyBytes: config.maxBodyBytes,
-    sqliteSynchronous: config.sqliteSynchronous,
-    retentionDays: config.retentionDays,
-    rollupRetentionDays: config.rollupRetentionDays,
-    auditRetentionDays: config.auditRetentionDays,
-    alertsConfigFile: config.alertsConfigFile ?? findDefaultConfigFile(process.cwd()),
-    metricsMaxModels: config.metricsMaxModels,
-    databaseUrl: config.databaseUrl,
-    databasePoolSize: config.databasePoolSize,
-    databaseSchema: config.databaseSchema,
-    dashboard: createDashboardRoutes(),
-  });
+  let collector: Awaited<ReturnType<typeof startCollector>>;
+  try {
+    collector = await startCollector({
+      dbPath: config.dbPath,
+      port: config.port,
+      host: config.host,
+      maxBodyBytes: config.maxBodyBytes,
+      sqliteSynchronous: config.sqliteSynchronous,
+      retentionDays: config.retentionDays,
+      rollupRetentionDays: config.rollupRetentionDays,
+      auditRetentionDays: config.auditRetentionDays,
+      alertsConfigFile: config.alertsConfigFile ?? findDefaultConfigFile(process.cwd()),
+      metricsMaxModels: config.metricsMaxModels,
+      databaseUrl: config.databaseUrl,
+      databasePoolSize: config.databasePoolSize,
+      databaseSchema: config.databaseSchema,
+      dashboard: createDashboardRoutes(),
+    });
+  } catch (error) {
+    if (error instanceof InsecureBindError) {
+      process.stderr.write(`pilotlight: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const authLine =
+    collector.authMode === 'keys'
+      ? 'API key required (Authorization: Bearer <key>)'
+      : 'no API keys yet: serving this machine only, into project "default"';
   process.stdout.write(
     `pilotlight collector listening on ${collector.url}\n` +
       `  dashboard:        ${collector.url}/\n` +
       `  OTLP/HTTP traces: ${collector.url}/v1/traces\n` +
       `  query API:        ${collector.url}/api/spans\n` +
-      `  database:         ${collector.database}\n`,
+      `  database:         ${collector.database}\n` +
+      `  auth:             ${authLine}\n`,
   );
   const stop = (signal: NodeJS.Signals): void => {
     process.stdout.write(`pilotlight: ${signal} received, finishing in-flight requests\n`);
@@ -85,6 +108,14 @@ async function serveCommand(): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const command = argv[0] ?? 'serve';
   if (command === 'serve') return serveCommand();
+  if (command === 'projects') {
+    process.exitCode = await runProjectsCommand(argv.slice(1));
+    return;
+  }
+  if (command === 'keys') {
+    process.exitCode = await runKeysCommand(argv.slice(1));
+    return;
+  }
   if (command === 'export') {
     process.exitCode = await runExportCommand(argv.slice(1));
     return;

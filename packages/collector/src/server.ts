@@ -1,7 +1,14 @@
 import type { PriceBook } from '@pilotlight/conventions';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { CollectorError, PayloadTooLargeError, StoreUnavailableError } from './errors.js';
+import type { Auth } from './auth/auth.js';
+import { authenticate, projectRoutes } from './auth/http.js';
+import {
+  CollectorError,
+  PayloadTooLargeError,
+  StoreUnavailableError,
+  UnauthorizedError,
+} from './errors.js';
 import { type CollectorMetrics, createMetrics } from './metrics/metrics.js';
 import { RpcStatus } from './otlp/proto.js';
 import { auditMiddleware, auditRoutes } from './routes/audit.js';
@@ -16,12 +23,21 @@ import { queryRoutes } from './routes/query.js';
 import { summaryRoutes } from './routes/summary.js';
 import { hasAudit, hasFeedback, hasReadSide, type SpanStore } from './store/store.js';
 
-/** The project everything belongs to until keys map requests to projects. */
+/** The project of zero-config local use, and of an app built without `auth`. */
 export const DEFAULT_PROJECT_ID = 'default';
 
 /** What the app needs; nothing is opened or read at import time. */
 export interface AppDeps {
   store: SpanStore;
+  /**
+   * API keys: ingest, every `/api` route and `/metrics` then require
+   * `Authorization: Bearer <key>`, and the key decides the project (zero-config local mode
+   * while no key exists: loopback peers only, into `default`). Without it the app serves
+   * every request as {@link DEFAULT_PROJECT_ID} (embedding and tests).
+   */
+  auth?: Auth;
+  /** Per-project price table (overrides and additions), consulted at ingest before `prices`. */
+  pricesFor?: (projectId: string) => PriceBook;
   /** Decompressed request bodies above this are refused with 413 (default 20 MiB). */
   maxBodyBytes?: number;
   /** Price table for calls that arrive without a cost (default: the conventions' table). */
@@ -50,7 +66,17 @@ export interface AppDeps {
 }
 
 // google.rpc.Code values for OTLP/HTTP error bodies.
-const RPC_CODE: Record<number, number> = { 400: 3, 404: 5, 413: 8, 415: 3, 503: 14, 500: 13 };
+const RPC_CODE: Record<number, number> = {
+  400: 3,
+  401: 16,
+  403: 7,
+  404: 5,
+  413: 8,
+  415: 3,
+  429: 8,
+  503: 14,
+  500: 13,
+};
 
 /**
  * Builds the collector's HTTP app: OTLP ingest, the query API and health.
@@ -81,6 +107,19 @@ export function createApp(deps: AppDeps): Hono {
     metrics.recordHttpRequest(answeringRoute(c), c.req.method, c.res.status);
   });
   const now = deps.now ?? Date.now;
+  const auth = deps.auth;
+  if (auth !== undefined) {
+    // Before the audit log: a refused request reads nothing and is not audited.
+    const forProjects = authenticate(auth, 'project');
+    const forAdmins = authenticate(auth, 'admin');
+    app.use('/v1/*', forProjects);
+    app.use('/metrics', forAdmins);
+    app.use('/api/*', (c, next) =>
+      c.req.path === '/api/projects' || c.req.path.startsWith('/api/projects/')
+        ? forAdmins(c, next)
+        : forProjects(c, next),
+    );
+  }
   // Every API read and change is recorded (who, what, when, how many records).
   if (hasAudit(store)) app.use('/api/*', auditMiddleware({ store, projectId, now }));
   app.route('/', healthRoutes(deps.store));
@@ -92,6 +131,7 @@ export function createApp(deps: AppDeps): Hono {
       projectId,
       ...(deps.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.maxBodyBytes }),
       ...(deps.prices === undefined ? {} : { prices: deps.prices }),
+      ...(deps.pricesFor === undefined ? {} : { pricesFor: deps.pricesFor }),
       metrics,
       pending,
     }),
@@ -106,6 +146,7 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   if (hasAudit(store)) app.route('/', auditRoutes({ store, projectId }));
+  if (auth !== undefined) app.route('/', projectRoutes(auth));
   for (const routes of deps.apiRoutes ?? []) app.route('/', routes);
   if (deps.dashboard !== undefined) app.route('/', deps.dashboard);
 
@@ -137,6 +178,8 @@ export function createApp(deps: AppDeps): Hono {
       error instanceof PayloadTooLargeError ? { connection: 'close' } : {};
     if (error instanceof StoreUnavailableError)
       headers['retry-after'] = String(error.retryAfterSec);
+    if (error instanceof UnauthorizedError)
+      headers['www-authenticate'] = 'Bearer realm="pilotlight"';
     if (c.req.path === '/v1/traces' && mediaType(c.req.header('content-type')) === PROTOBUF_TYPE) {
       const bytes = RpcStatus.encode(
         RpcStatus.fromObject({ code: RPC_CODE[status] ?? 2, message: body.message }),

@@ -3,6 +3,11 @@ import { serve } from '@hono/node-server';
 import type { PriceBook } from '@pilotlight/conventions';
 import type { Hono } from 'hono';
 import { loadAlertsConfig } from './alerts/rule.js';
+import { Auth } from './auth/auth.js';
+import { isLoopbackHost } from './auth/http.js';
+import type { KeyStore } from './auth/key-store.js';
+import { openPostgresKeyStore } from './auth/postgres-key-store.js';
+import { openSqliteKeyStore } from './auth/sqlite-key-store.js';
 import {
   DEFAULT_HOST,
   DEFAULT_MAX_BODY_BYTES,
@@ -12,7 +17,7 @@ import {
 import { type DriftAndAlerts, openDriftAndAlerts } from './drift/wiring.js';
 import { type RetentionJob, startRetention } from './jobs/retention.js';
 import { createApp, DEFAULT_PROJECT_ID } from './server.js';
-import { openPostgresStore } from './store/postgres/index.js';
+import { openPostgresStore, type PostgresSpanStore } from './store/postgres/index.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { ReadSideStore, SpanStore } from './store/store.js';
 
@@ -54,6 +59,25 @@ export interface StartCollectorOptions {
   alertsConfigFile?: string | null;
   /** Model names labelled in `/metrics` before folding into `other` (default 100). */
   metricsMaxModels?: number;
+  /**
+   * API-key authentication (default true): requests need `Authorization: Bearer <key>`
+   * once any key exists; until then only loopback peers are served, into `default`, and
+   * binding a non-loopback `host` is refused. False serves every request as `default`
+   * with no check (for embedding behind your own authentication only).
+   */
+  auth?: boolean;
+}
+
+/** Thrown by {@link startCollector} for a non-loopback bind while no API key exists. */
+export class InsecureBindError extends Error {
+  override readonly name = 'InsecureBindError';
+  constructor(host: string) {
+    super(
+      `refusing to listen on ${host} without API keys: anyone who can reach it could read ` +
+        'and write your data. Create a project and a key first (pilotlight projects create ' +
+        'NAME; pilotlight keys create --project NAME), or bind to 127.0.0.1.',
+    );
+  }
 }
 
 /** A running collector. */
@@ -65,6 +89,11 @@ export interface CollectorHandle {
   dbPath: string;
   /** Where the data lives, for people: the SQLite path, or the PostgreSQL URL without its password. */
   database: string;
+  /**
+   * `keys`: requests need an API key; `local`: no key exists yet, so only this machine is
+   * served (into `default`); `off`: started with `auth: false`.
+   */
+  authMode: 'keys' | 'local' | 'off';
   /** Stops accepting connections, lets in-flight requests finish, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -94,7 +123,24 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
   let jobs: DriftAndAlerts | undefined;
   let retention: RetentionJob | undefined;
   let server: ReturnType<typeof serve> | undefined;
+  let keyStore: KeyStore | undefined;
   try {
+    let auth: Auth | undefined;
+    if (options.auth ?? true) {
+      keyStore =
+        sqlite !== null
+          ? openSqliteKeyStore(sqlite.path)
+          : await openPostgresKeyStore(
+              (store as PostgresSpanStore).pool,
+              (store as PostgresSpanStore).schema,
+            );
+      auth = new Auth(keyStore);
+    }
+    const host = options.host ?? DEFAULT_HOST;
+    const keysRequired = auth === undefined ? false : await auth.hasKeys();
+    if (auth !== undefined && !keysRequired && !isLoopbackHost(host)) {
+      throw new InsecureBindError(host);
+    }
     if ((options.driftAndAlerts ?? true) && sqlite !== null && sqlite.path !== ':memory:') {
       const file = options.alertsConfigFile ?? null;
       jobs = openDriftAndAlerts({
@@ -106,6 +152,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     }
     const app = createApp({
       store,
+      ...(auth === undefined ? {} : { auth }),
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       ...(options.prices === undefined ? {} : { prices: options.prices }),
       ...(options.dashboard === undefined ? {} : { dashboard: options.dashboard }),
@@ -119,7 +166,6 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       rollupRetentionDays: options.rollupRetentionDays ?? null,
       auditRetentionDays: options.auditRetentionDays ?? null,
     });
-    const host = options.host ?? DEFAULT_HOST;
     const address = await new Promise<AddressInfo>((resolve, reject) => {
       server = serve(
         { fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host },
@@ -139,6 +185,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       port: address.port,
       dbPath: sqlite?.path ?? '',
       database: sqlite?.path ?? redactPassword(databaseUrl!),
+      authMode: auth === undefined ? 'off' : keysRequired ? 'keys' : 'local',
       close() {
         closing ??= new Promise<void>((resolve) => {
           listening.close(() => resolve());
@@ -147,6 +194,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
         })
           .then(() => stopRetention.stop())
           .then(() => jobs?.close())
+          .then(() => keyStore?.close())
           .then(() => store.close());
         return closing;
       },
@@ -155,6 +203,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     server?.close();
     await retention?.stop();
     jobs?.close();
+    await keyStore?.close();
     await store.close();
     throw error;
   }

@@ -1,0 +1,78 @@
+/** What projects and API keys are, as stored; the engines implement {@link KeyStore}. */
+
+/** The project every record belongs to when no keys exist (zero-config local use). */
+export const DEFAULT_PROJECT = 'default';
+
+/** Live keys a project may hold at once: two, so a key can be rotated without a gap. */
+export const MAX_LIVE_KEYS_PER_PROJECT = 2;
+
+/** A project. Its id is its name. */
+export interface Project {
+  id: string;
+  /** ISO 8601. */
+  createdAt: string;
+}
+
+/** `project` keys read and write one project's data; `admin` keys manage projects and keys. */
+export type KeyKind = 'project' | 'admin';
+
+/** An API key as listed: never its secret or hash. */
+export interface ApiKeyInfo {
+  /** Public id (the part after `pl_`). */
+  id: string;
+  kind: KeyKind;
+  /** The project of a `project` key; null for an admin key. */
+  projectId: string | null;
+  label: string | null;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601, or null while the key is live. */
+  revokedAt: string | null;
+}
+
+/** A stored key with what verifies it. */
+export interface StoredKey extends ApiKeyInfo {
+  salt: Buffer;
+  hash: Buffer;
+}
+
+/** A key to store. */
+export interface NewKey {
+  id: string;
+  kind: KeyKind;
+  projectId: string | null;
+  label: string | null;
+  salt: Buffer;
+  hash: Buffer;
+  createdAtMs: number;
+}
+
+/** What {@link KeyStore.insertKey} did. */
+export type InsertKeyResult = 'inserted' | 'unknown_project' | 'limit_reached';
+
+/** Where projects and hashed API keys live (in the collector's database). */
+export interface KeyStore {
+  /** Creates a project; false when one with that id exists. */
+  createProject(id: string, createdAtMs: number): Promise<boolean>;
+  getProject(id: string): Promise<Project | null>;
+  listProjects(): Promise<Project[]>;
+  /**
+   * Stores a key unless its project is unknown or already holds
+   * {@link MAX_LIVE_KEYS_PER_PROJECT} live keys (checked and written atomically).
+   */
+  insertKey(key: NewKey): Promise<InsertKeyResult>;
+  /** A key by id (live or revoked), or null. */
+  findKey(id: string): Promise<StoredKey | null>;
+  /** Keys of a project (or admin keys for null), newest first. */
+  listKeys(projectId: string | null): Promise<ApiKeyInfo[]>;
+  /** Revokes a live key; false when it is unknown or already revoked. */
+  revokeKey(id: string, revokedAtMs: number): Promise<boolean>;
+  /** How many keys are live (zero: the collector runs in zero-config local mode). */
+  countLiveKeys(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** ISO 8601 of Unix ms. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,155 @@
+import Database from 'better-sqlite3';
+import {
+  type ApiKeyInfo,
+  DEFAULT_PROJECT,
+  type InsertKeyResult,
+  iso,
+  type KeyStore,
+  MAX_LIVE_KEYS_PER_PROJECT,
+  type NewKey,
+  type Project,
+  type StoredKey,
+} from './key-store.js';
+
+/** How long a connection waits for another's write lock (ms), like the span store. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS projects (
+  id            TEXT PRIMARY KEY,
+  created_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS api_keys (
+  id            TEXT PRIMARY KEY,
+  kind          TEXT NOT NULL CHECK (kind IN ('project', 'admin')),
+  project_id    TEXT REFERENCES projects (id),
+  label         TEXT,
+  salt          BLOB NOT NULL,
+  hash          BLOB NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER,
+  CHECK ((kind = 'admin') = (project_id IS NULL))
+) STRICT;
+CREATE INDEX IF NOT EXISTS api_keys_project ON api_keys (project_id, created_at_ms);
+`;
+
+interface ProjectRow {
+  id: string;
+  created_at_ms: number;
+}
+
+interface KeyRow {
+  id: string;
+  kind: 'project' | 'admin';
+  project_id: string | null;
+  label: string | null;
+  salt: Buffer;
+  hash: Buffer;
+  created_at_ms: number;
+  revoked_at_ms: number | null;
+}
+
+function info(row: KeyRow): ApiKeyInfo {
+  return {
+    id: row.id,
+    kind: row.kind,
+    projectId: row.project_id,
+    label: row.label,
+    createdAt: iso(row.created_at_ms),
+    revokedAt: row.revoked_at_ms === null ? null : iso(row.revoked_at_ms),
+  };
+}
+
+/**
+ * Projects and hashed keys in the collector's SQLite file, through a connection of their
+ * own (`synchronous = FULL`: a key shown to the user is durably stored).
+ *
+ * @example
+ * const keys = openSqliteKeyStore('/var/lib/pilotlight/pilotlight.db');
+ */
+export function openSqliteKeyStore(path: string): KeyStore {
+  const db = new Database(path);
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.exec(DDL);
+  db.prepare('INSERT OR IGNORE INTO projects (id, created_at_ms) VALUES (?, ?)').run(
+    DEFAULT_PROJECT,
+    Date.now(),
+  );
+  const insertProject = db.prepare(
+    'INSERT OR IGNORE INTO projects (id, created_at_ms) VALUES (?, ?)',
+  );
+  const getProject = db.prepare<[string], ProjectRow>(
+    'SELECT id, created_at_ms FROM projects WHERE id = ?',
+  );
+  const listProjects = db.prepare<[], ProjectRow>(
+    'SELECT id, created_at_ms FROM projects ORDER BY id',
+  );
+  const liveOfProject = db.prepare<[string], { n: number }>(
+    'SELECT count(*) AS n FROM api_keys WHERE project_id = ? AND revoked_at_ms IS NULL',
+  );
+  const insertKey = db.prepare(
+    `INSERT INTO api_keys (id, kind, project_id, label, salt, hash, created_at_ms)
+     VALUES (@id, @kind, @projectId, @label, @salt, @hash, @createdAtMs)`,
+  );
+  const findKey = db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?');
+  const keysOfProject = db.prepare<[string], KeyRow>(
+    'SELECT * FROM api_keys WHERE project_id = ? ORDER BY created_at_ms DESC, id',
+  );
+  const adminKeys = db.prepare<[], KeyRow>(
+    'SELECT * FROM api_keys WHERE project_id IS NULL ORDER BY created_at_ms DESC, id',
+  );
+  const revoke = db.prepare(
+    'UPDATE api_keys SET revoked_at_ms = ? WHERE id = ? AND revoked_at_ms IS NULL',
+  );
+  const countLive = db.prepare<[], { n: number }>(
+    'SELECT count(*) AS n FROM api_keys WHERE revoked_at_ms IS NULL',
+  );
+  // IMMEDIATE: the live-key count and the insert see no concurrent writer in between.
+  const insertChecked = db.transaction((key: NewKey): InsertKeyResult => {
+    if (key.projectId !== null) {
+      if (getProject.get(key.projectId) === undefined) return 'unknown_project';
+      if (liveOfProject.get(key.projectId)!.n >= MAX_LIVE_KEYS_PER_PROJECT) return 'limit_reached';
+    }
+    insertKey.run(key);
+    return 'inserted';
+  });
+  let closed = false;
+  const project = (row: ProjectRow): Project => ({ id: row.id, createdAt: iso(row.created_at_ms) });
+
+  return {
+    async createProject(id, createdAtMs) {
+      return insertProject.run(id, createdAtMs).changes === 1;
+    },
+    async getProject(id) {
+      const row = getProject.get(id);
+      return row === undefined ? null : project(row);
+    },
+    async listProjects() {
+      return listProjects.all().map(project);
+    },
+    async insertKey(key) {
+      return insertChecked.immediate(key);
+    },
+    async findKey(id): Promise<StoredKey | null> {
+      const row = findKey.get(id);
+      return row === undefined ? null : { ...info(row), salt: row.salt, hash: row.hash };
+    },
+    async listKeys(projectId) {
+      return (projectId === null ? adminKeys.all() : keysOfProject.all(projectId)).map(info);
+    },
+    async revokeKey(id, revokedAtMs) {
+      return revoke.run(revokedAtMs, id).changes === 1;
+    },
+    async countLiveKeys() {
+      return countLive.get()!.n;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
