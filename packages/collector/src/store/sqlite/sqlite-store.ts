@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { CallRecord, JsonValue } from '@pilotlight/conventions';
+import type { CallRecord } from '@pilotlight/conventions';
 import Database from 'better-sqlite3';
-import { RollupBatch, type StoredRollupRow, toStoredRollupRow } from '../../rollups/rollup.js';
-import {
-  mergeSketchBytes,
-  rollupParams,
-  rollupSelectQuery,
-  rollupUpsertSql,
-  SKETCH_MERGE_FUNCTION,
-} from '../../rollups/sql.js';
+import type { StoredRollupRow } from '../../rollups/rollup.js';
+import { rollupSelectQuery } from '../../rollups/sql.js';
 import type {
   AuditStore,
   FeedbackStore,
   InsertDetail,
-  ModelMetadata,
   ReadSideStore,
   SpanPage,
   SpanQuery,
@@ -26,6 +19,16 @@ import type {
 } from '../store.js';
 import { SPAN_RANGE_FILTERS } from '../store.js';
 import { migrate } from './migrations.js';
+import { fromRow, idBytes, type Row, toWireRow } from './rows.js';
+import {
+  createSqliteWriter,
+  type FeedbackRow,
+  fromFeedbackRow,
+  fromModelRow,
+  type ModelRow,
+  type WriteOp,
+} from './writer.js';
+import { startWriterThread } from './writer-client.js';
 
 /** How long a writer waits for another connection's lock before failing (ms). */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -62,82 +65,21 @@ export interface SqliteStoreOptions {
    * power loss; fewer fsyncs.
    */
   synchronous?: 'full' | 'normal';
+  /**
+   * Write from a dedicated thread (default: true for a file, always false for
+   * `:memory:`). The thread owns the only writing connection and commits the batches that
+   * queue up while it works in one transaction (group commit), so request parsing on the
+   * main thread overlaps with writing and one fsync serves many requests. Reads stay on
+   * the calling thread's own connection (WAL). Without the worker's code (a build without
+   * the `sqlite-writer` entry) the store writes on the calling thread.
+   */
+  writerThread?: boolean;
 }
 
 /** A {@link SpanStore} and {@link ReadSideStore} on one SQLite file (WAL), plus where that file is. */
 export interface SqliteSpanStore extends SpanStore, ReadSideStore, AuditStore, FeedbackStore {
   /** Absolute path of the database file. */
   readonly path: string;
-}
-
-const COLUMNS = [
-  'project_id',
-  'trace_id',
-  'span_id',
-  'parent_span_id',
-  'name',
-  'operation',
-  'provider',
-  'model',
-  'response_model',
-  'response_id',
-  'finish_reasons',
-  'service_name',
-  'start_ns',
-  'end_ns',
-  'ttft_ms',
-  'input_tokens',
-  'output_tokens',
-  'cache_read_input_tokens',
-  'cache_creation_input_tokens',
-  'reasoning_output_tokens',
-  'tokens_estimated',
-  'cost_usd',
-  'cost_source',
-  'confidence',
-  'status',
-  'error_type',
-  'input',
-  'output',
-  'source_dialect',
-  'warnings',
-  'attributes',
-  'received_at_ms',
-] as const;
-
-interface Row {
-  seq: bigint;
-  project_id: string;
-  trace_id: Buffer;
-  span_id: Buffer;
-  parent_span_id: Buffer | null;
-  name: string;
-  operation: string | null;
-  provider: string | null;
-  model: string | null;
-  response_model: string | null;
-  response_id: string | null;
-  finish_reasons: string | null;
-  service_name: string | null;
-  start_ns: bigint;
-  end_ns: bigint;
-  ttft_ms: number | null;
-  input_tokens: bigint | null;
-  output_tokens: bigint | null;
-  cache_read_input_tokens: bigint | null;
-  cache_creation_input_tokens: bigint | null;
-  reasoning_output_tokens: bigint | null;
-  tokens_estimated: bigint;
-  cost_usd: number | null;
-  cost_source: 'sdk' | 'collector' | null;
-  confidence: number | null;
-  status: 'ok' | 'error';
-  error_type: string | null;
-  input: string | null;
-  output: string | null;
-  source_dialect: string | null;
-  warnings: string;
-  attributes: string;
 }
 
 /** A rollup row selected as an array, columns in `ROLLUP_COLUMNS` order (as `rollupSelectQuery` selects them). */
@@ -175,139 +117,11 @@ interface AuditRow {
   records: number | null;
 }
 
-interface FeedbackRow {
-  id: string;
-  trace_id: Buffer;
-  span_id: Buffer | null;
-  score: number;
-  label: string | null;
-  comment: string | null;
-  created_at_ms: number;
-}
-
-function fromFeedbackRow(row: FeedbackRow): StoredFeedback {
-  return {
-    id: row.id,
-    traceId: row.trace_id.toString('hex'),
-    spanId: row.span_id === null ? null : row.span_id.toString('hex'),
-    score: row.score,
-    label: row.label,
-    comment: row.comment,
-    createdAt: new Date(row.created_at_ms).toISOString(),
-  };
-}
-
-interface ModelRow {
-  model: string;
-  provider: string;
-  first_seen_ms: number;
-  last_seen_ms: number;
-  owner: string | null;
-  purpose: string | null;
-  reviewed_at: string | null;
-  on_failure: string | null;
-}
-
-function fromModelRow(row: ModelRow): StoredModel {
-  return {
-    model: row.model,
-    provider: row.provider,
-    firstSeenMs: row.first_seen_ms,
-    lastSeenMs: row.last_seen_ms,
-    owner: row.owner,
-    purpose: row.purpose,
-    reviewedAt: row.reviewed_at,
-    onFailure: row.on_failure,
-  };
-}
-
-const idBytes = (hex: string): Buffer => Buffer.from(hex, 'hex');
-const jsonOrNull = (v: JsonValue | readonly string[] | null): string | null =>
-  v === null ? null : JSON.stringify(v);
-const parseOrNull = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
-const intOrNull = (v: bigint | null): number | null => (v === null ? null : Number(v));
-const iso = (nanos: bigint): string => new Date(Number(nanos / 1_000_000n)).toISOString();
-
-function toRow(projectId: string, r: CallRecord, receivedAtMs: number): unknown[] {
-  const start = BigInt(r.startTimeUnixNano);
-  const end = start + BigInt(Math.round(r.durationMs * 1e6));
-  return [
-    projectId,
-    idBytes(r.traceId),
-    idBytes(r.spanId),
-    r.parentSpanId === null ? null : idBytes(r.parentSpanId),
-    r.name,
-    r.operation,
-    r.provider,
-    r.model,
-    r.responseModel,
-    r.responseId,
-    jsonOrNull(r.finishReasons),
-    r.serviceName,
-    start,
-    end,
-    r.ttftMs,
-    r.inputTokens,
-    r.outputTokens,
-    r.cacheReadInputTokens,
-    r.cacheCreationInputTokens,
-    r.reasoningOutputTokens,
-    r.tokensEstimated ? 1 : 0,
-    r.costUsd,
-    r.costSource,
-    r.confidence,
-    r.status,
-    r.errorType,
-    jsonOrNull(r.input),
-    jsonOrNull(r.output),
-    r.sourceDialect,
-    JSON.stringify(r.warnings),
-    JSON.stringify(r.attributes),
-    receivedAtMs,
-  ];
-}
-
-function fromRow(row: Row): CallRecord {
-  return {
-    traceId: row.trace_id.toString('hex'),
-    spanId: row.span_id.toString('hex'),
-    parentSpanId: row.parent_span_id === null ? null : row.parent_span_id.toString('hex'),
-    projectId: row.project_id,
-    name: row.name,
-    operation: row.operation,
-    provider: row.provider,
-    model: row.model,
-    responseModel: row.response_model,
-    responseId: row.response_id,
-    finishReasons: parseOrNull<string[]>(row.finish_reasons),
-    serviceName: row.service_name,
-    startTime: iso(row.start_ns),
-    endTime: iso(row.end_ns),
-    startTimeUnixNano: row.start_ns.toString(),
-    durationMs: Number(row.end_ns - row.start_ns) / 1e6,
-    ttftMs: row.ttft_ms,
-    inputTokens: intOrNull(row.input_tokens),
-    outputTokens: intOrNull(row.output_tokens),
-    cacheReadInputTokens: intOrNull(row.cache_read_input_tokens),
-    cacheCreationInputTokens: intOrNull(row.cache_creation_input_tokens),
-    reasoningOutputTokens: intOrNull(row.reasoning_output_tokens),
-    tokensEstimated: row.tokens_estimated === 1n,
-    costUsd: row.cost_usd,
-    costSource: row.cost_source,
-    confidence: row.confidence,
-    status: row.status,
-    errorType: row.error_type,
-    input: parseOrNull<JsonValue>(row.input),
-    output: parseOrNull<JsonValue>(row.output),
-    sourceDialect: row.source_dialect,
-    warnings: JSON.parse(row.warnings) as string[],
-    attributes: JSON.parse(row.attributes) as Record<string, JsonValue>,
-  };
-}
-
 /**
  * Opens (creating if needed) a SQLite span store: WAL journal, migrations applied,
- * statements prepared once. One synchronous transaction per insert batch.
+ * statements prepared once. Writes go to a writer thread that commits the batches queued
+ * while it works in one transaction (see {@link SqliteStoreOptions.writerThread}); every
+ * write resolves only once committed. Reads run on this thread's own connection.
  *
  * @example
  * const store = openSqliteStore({ path: './.pilotlight/pilotlight.db' });
@@ -328,122 +142,36 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     throw error;
   }
 
-  db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, (a: unknown, b: unknown) =>
-    mergeSketchBytes(a as Uint8Array, b as Uint8Array),
-  );
-  const insert = db.prepare(
-    `INSERT INTO calls (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`,
-  );
-  // Counters add and sketches merge inside SQLite: no read-modify-write round trip.
-  const upsertRollup = db.prepare(rollupUpsertSql('sqlite'));
-  // Within one UPDATE every expression sees the old row, so the CASE compares old values.
-  const upsertModel = db.prepare(
-    `INSERT INTO models (project_id, model, provider, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (project_id, model) DO UPDATE SET
-       provider = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.provider ELSE provider END,
-       first_seen_ms = MIN(first_seen_ms, excluded.first_seen_ms),
-       last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)`,
-  );
-  const insertBatch = db.transaction(
-    (projectId: string, records: readonly CallRecord[]): InsertDetail => {
-      const now = Date.now();
-      const newIndexes: number[] = [];
-      const rollups = new RollupBatch();
-      const seen = new Map<string, { provider: string; firstMs: number; lastMs: number }>();
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!;
-        if (insert.run(toRow(projectId, r, now)).changes === 0) continue;
-        // Only spans stored now feed the rollups: a resent span must not count twice.
-        newIndexes.push(i);
-        const call = r.projectId === projectId ? r : { ...r, projectId };
-        rollups.add(call);
-        const model = r.model ?? r.responseModel;
-        if (model !== null) {
-          const startMs = Number(BigInt(r.startTimeUnixNano) / 1_000_000n);
-          const m = seen.get(model);
-          if (m === undefined) {
-            seen.set(model, { provider: r.provider ?? '', firstMs: startMs, lastMs: startMs });
-          } else {
-            if (startMs < m.firstMs) m.firstMs = startMs;
-            if (startMs >= m.lastMs) {
-              m.lastMs = startMs;
-              if (r.provider !== null) m.provider = r.provider;
-            }
-          }
-        }
-      }
-      for (const row of rollups.rows()) upsertRollup.run(rollupParams(toStoredRollupRow(row)));
-      for (const [model, m] of seen)
-        upsertModel.run(projectId, model, m.provider, m.firstMs, m.lastMs);
-      const inserted = newIndexes.length;
-      return { inserted, duplicates: records.length - inserted, newIndexes };
-    },
-  );
+  const threaded =
+    file !== ':memory:' &&
+    (options.writerThread ?? true) &&
+    startWriterThread({
+      path: file,
+      synchronous: options.synchronous ?? 'full',
+      busyTimeoutMs: BUSY_TIMEOUT_MS,
+      cacheSizeKib: CACHE_SIZE_KIB,
+    });
+  const thread = threaded === false ? null : threaded;
+  const local = thread === null ? createSqliteWriter(db) : null;
+  /** Runs one write on the writer (thread or this one); resolves once it is committed. */
+  const write = async <T>(op: WriteOp): Promise<T> => {
+    if (thread !== null) return (await thread.write(op)) as T;
+    const [outcome] = local!.run([op]);
+    if (!outcome!.ok) throw new Error(outcome!.message);
+    return outcome!.value as T;
+  };
+  const insertBatch = (
+    projectId: string,
+    records: readonly CallRecord[],
+  ): Promise<InsertDetail> => {
+    const now = Date.now();
+    const rows = records.map((r) => toWireRow(projectId, r, now));
+    return write<InsertDetail>({ op: 'insert', projectId, rows });
+  };
   const selectModels = db.prepare('SELECT * FROM models WHERE project_id = ? ORDER BY model');
-  const selectModel = db.prepare('SELECT * FROM models WHERE project_id = ? AND model = ?');
-  const updateModel = db.prepare(
-    `UPDATE models SET owner = @owner, purpose = @purpose, reviewed_at = @reviewedAt,
-       on_failure = @onFailure, updated_at_ms = @now WHERE project_id = @projectId AND model = @model`,
-  );
-  // Loose index scan over calls_by_start: each distinct project in one index seek.
-  const callProjects = db.prepare(
-    `WITH RECURSIVE p(id) AS (
-       SELECT MIN(project_id) FROM calls
-       UNION ALL SELECT (SELECT MIN(project_id) FROM calls WHERE project_id > p.id) FROM p WHERE p.id IS NOT NULL
-     ) SELECT id FROM p WHERE id IS NOT NULL`,
-  );
-  const deleteCalls = db.prepare(
-    `DELETE FROM calls WHERE seq IN (
-       SELECT seq FROM calls WHERE project_id = ? AND start_ns < ? ORDER BY start_ns LIMIT ?)`,
-  );
-  const rollupProjects = db.prepare(
-    `WITH RECURSIVE p(id) AS (
-       SELECT MIN(project_id) FROM rollups
-       UNION ALL SELECT (SELECT MIN(project_id) FROM rollups WHERE project_id > p.id) FROM p WHERE p.id IS NOT NULL
-     ) SELECT id FROM p WHERE id IS NOT NULL`,
-  );
-  const rollupTiers = db.prepare('SELECT DISTINCT bucket_sec FROM rollups WHERE project_id = ?');
-  const deleteRollups = db.prepare(
-    `DELETE FROM rollups WHERE (project_id, bucket_sec, bucket_start_ms, service, provider, model, operation) IN (
-       SELECT project_id, bucket_sec, bucket_start_ms, service, provider, model, operation FROM rollups
-       WHERE project_id = ? AND bucket_sec = ? AND bucket_start_ms < ? LIMIT ?)`,
-  );
-  const deleteCallsBatch = db.transaction((beforeUnixNano: bigint, limit: number): number => {
-    let deleted = 0;
-    for (const { id } of callProjects.all() as { id: string }[]) {
-      if (deleted >= limit) break;
-      deleted += deleteCalls.run(id, beforeUnixNano, limit - deleted).changes;
-    }
-    return deleted;
-  });
-  const deleteRollupsBatch = db.transaction((beforeMs: number, limit: number): number => {
-    let deleted = 0;
-    for (const { id } of rollupProjects.all() as { id: string }[]) {
-      for (const { bucket_sec } of rollupTiers.all(id) as { bucket_sec: number }[]) {
-        if (deleted >= limit) return deleted;
-        deleted += deleteRollups.run(id, bucket_sec, beforeMs, limit - deleted).changes;
-      }
-    }
-    return deleted;
-  });
-  const insertAudit = db.prepare(
-    `INSERT INTO audit_log (project_id, at_ms, key_id, method, route, path, filters, status, records)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
   const auditStatements = new Map<string, Database.Statement>();
-  const deleteAudit = db.prepare(
-    'DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at_ms < ? ORDER BY seq LIMIT ?)',
-  );
   // Summary plans have few shapes (one to a handful of ranges, optional filters).
   const rollupStatements = new Map<string, Database.Statement>();
-  // The existence check and the insert are one statement: feedback only on a stored call.
-  const insertFeedback = db.prepare(
-    `INSERT INTO feedback (id, project_id, trace_id, span_id, score, label, comment, created_at_ms)
-     SELECT @id, @projectId, @traceId, @spanId, @score, @label, @comment, @createdAtMs
-     WHERE EXISTS (SELECT 1 FROM calls WHERE project_id = @projectId AND trace_id = @traceId
-       AND (@spanId IS NULL OR span_id = @spanId))
-     RETURNING id, trace_id, span_id, score, label, comment, created_at_ms`,
-  );
   const selectFeedback = db.prepare(
     `SELECT id, trace_id, span_id, score, label, comment, created_at_ms FROM feedback
      WHERE project_id = ? AND trace_id = ? ORDER BY created_at_ms, seq`,
@@ -490,7 +218,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     async insertCalls(projectId, records) {
       guard();
       if (records.length === 0) return { inserted: 0, duplicates: 0 };
-      const { inserted, duplicates } = insertBatch(projectId, records);
+      const { inserted, duplicates } = await insertBatch(projectId, records);
       return { inserted, duplicates };
     },
     async insertCallsDetailed(projectId, records) {
@@ -552,41 +280,25 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     },
     async updateModelMetadata(projectId, model, patch) {
       guard();
-      const row = selectModel.get(projectId, model) as ModelRow | undefined;
-      if (row === undefined) return null;
-      const merged: ModelMetadata = { ...fromModelRow(row), ...patch };
-      updateModel.run({
+      return write<StoredModel | null>({
+        op: 'updateModel',
         projectId,
         model,
-        owner: merged.owner,
-        purpose: merged.purpose,
-        reviewedAt: merged.reviewedAt,
-        onFailure: merged.onFailure,
-        now: Date.now(),
+        patch,
+        nowMs: Date.now(),
       });
-      return fromModelRow(selectModel.get(projectId, model) as ModelRow);
     },
     async deleteCallsBefore(beforeUnixNano, limit) {
       guard();
-      return deleteCallsBatch(beforeUnixNano, limit);
+      return write<number>({ op: 'deleteCallsBefore', beforeUnixNano, limit });
     },
     async deleteRollupsBefore(beforeMs, limit) {
       guard();
-      return deleteRollupsBatch(beforeMs, limit);
+      return write<number>({ op: 'deleteRollupsBefore', beforeMs, limit });
     },
-    async appendAudit(projectId, e) {
+    async appendAudit(projectId, entry) {
       guard();
-      insertAudit.run(
-        projectId,
-        e.atMs,
-        e.keyId,
-        e.method,
-        e.route,
-        e.path,
-        JSON.stringify(e.filters),
-        e.status,
-        e.records,
-      );
+      await write<null>({ op: 'appendAudit', projectId, entry });
     },
     async listAudit(projectId, q) {
       guard();
@@ -623,21 +335,17 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     },
     async deleteAuditBefore(beforeMs, limit) {
       guard();
-      return deleteAudit.run(beforeMs, limit).changes;
+      return write<number>({ op: 'deleteAuditBefore', beforeMs, limit });
     },
-    async insertFeedback(projectId, f, createdAtMs) {
+    async insertFeedback(projectId, feedback, createdAtMs) {
       guard();
-      const row = insertFeedback.get({
-        id: randomUUID(),
+      return write<StoredFeedback | null>({
+        op: 'insertFeedback',
         projectId,
-        traceId: idBytes(f.traceId),
-        spanId: f.spanId === null ? null : idBytes(f.spanId),
-        score: f.score,
-        label: f.label,
-        comment: f.comment,
+        id: randomUUID(),
+        feedback,
         createdAtMs,
-      }) as FeedbackRow | undefined;
-      return row === undefined ? null : fromFeedbackRow(row);
+      });
     },
     async listFeedback(projectId, traceId) {
       guard();
@@ -656,7 +364,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     async close() {
       if (closed) return;
       closed = true;
-      db.close();
+      // Writes already posted commit first: close never drops an acknowledged batch.
+      try {
+        await thread?.close();
+      } finally {
+        db.close();
+      }
     },
   };
 }
