@@ -50,11 +50,14 @@ export class Auth {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Whether any key is live: without one the collector runs in zero-config local mode. */
+  /**
+   * Whether any key was ever created: until then the collector runs in zero-config local
+   * mode. Once one exists every request needs a key, even after all are revoked.
+   */
   async hasKeys(): Promise<boolean> {
     const t = this.now();
     if (this.mode !== null && t < this.mode.untilMs) return this.mode.live;
-    const live = (await this.store.countLiveKeys()) > 0;
+    const live = (await this.store.countKeys()) > 0;
     this.mode = { live, untilMs: t + MODE_CACHE_TTL_MS };
     return live;
   }

@@ -67,8 +67,11 @@ export interface KeyStore {
   listKeys(projectId: string | null): Promise<ApiKeyInfo[]>;
   /** Revokes a live key; false when it is unknown or already revoked. */
   revokeKey(id: string, revokedAtMs: number): Promise<boolean>;
-  /** How many keys are live (zero: the collector runs in zero-config local mode). */
-  countLiveKeys(): Promise<number>;
+  /**
+   * How many keys were ever created, revoked ones included. Zero: the collector runs in
+   * zero-config local mode; revoking every key does not reopen it.
+   */
+  countKeys(): Promise<number>;
   close(): Promise<void>;
 }
 

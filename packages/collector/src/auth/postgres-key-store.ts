@@ -173,10 +173,8 @@ export async function openPostgresKeyStore(pool: pg.Pool, schema = 'public'): Pr
       );
       return r.rowCount === 1;
     },
-    async countLiveKeys() {
-      const r = await pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${s}.api_keys WHERE revoked_at_ms IS NULL`,
-      );
+    async countKeys() {
+      const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${s}.api_keys`);
       return Number(r.rows[0]!.n);
     },
     // The pool belongs to the span store, which closes it.

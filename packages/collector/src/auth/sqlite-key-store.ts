@@ -104,9 +104,7 @@ export function openSqliteKeyStore(path: string): KeyStore {
   const revoke = db.prepare(
     'UPDATE api_keys SET revoked_at_ms = ? WHERE id = ? AND revoked_at_ms IS NULL',
   );
-  const countLive = db.prepare<[], { n: number }>(
-    'SELECT count(*) AS n FROM api_keys WHERE revoked_at_ms IS NULL',
-  );
+  const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM api_keys');
   // IMMEDIATE: the live-key count and the insert see no concurrent writer in between.
   const insertChecked = db.transaction((key: NewKey): InsertKeyResult => {
     if (key.projectId !== null) {
@@ -143,8 +141,8 @@ export function openSqliteKeyStore(path: string): KeyStore {
     async revokeKey(id, revokedAtMs) {
       return revoke.run(revokedAtMs, id).changes === 1;
     },
-    async countLiveKeys() {
-      return countLive.get()!.n;
+    async countKeys() {
+      return countAll.get()!.n;
     },
     async close() {
       if (closed) return;
