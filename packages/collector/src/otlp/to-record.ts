@@ -1,12 +1,12 @@
 import {
   type CallRecord,
-  computeCostUsd,
   type JsonValue,
   normalizeSpan,
   Otel,
   type PriceBook,
   type SpanInput,
 } from '@pilotlight/conventions';
+import { collectorCost } from '../prices/price-call.js';
 
 const RESOURCE_PREFIX = 'resource.';
 
@@ -16,8 +16,9 @@ function isoFromNanos(nanos: bigint): string {
 
 /**
  * Turns one decoded span into the canonical call record: GenAI fields from the
- * conventions' normaliser, times and ids from the span, a price from `prices`
- * when the sender did not include a cost.
+ * conventions' normaliser, times and ids from the span, and, when the sender did not
+ * include a cost, a price from `prices` as in effect at the span's start (a project's
+ * dated overrides apply to calls from their date on).
  */
 export function toCallRecord(span: SpanInput, projectId: string, prices: PriceBook): CallRecord {
   // normalizeSpan never throws: a bug in it keeps the span with no GenAI fields and a warning.
@@ -28,14 +29,12 @@ export function toCallRecord(span: SpanInput, projectId: string, prices: PriceBo
     warnings.push('span ends before it starts; duration set to 0');
     durationNanos = 0n;
   }
-  let costUsd = n.costUsd;
-  let costSource: CallRecord['costSource'] = costUsd === null ? null : 'sdk';
-  if (costUsd === null && n.model !== null) {
-    const price =
-      prices.find(n.model) ?? (n.responseModel === null ? null : prices.find(n.responseModel));
-    costUsd = computeCostUsd(price, n);
-    if (costUsd !== null) costSource = 'collector';
-  }
+  // A cost the SDK sent is kept as sent; otherwise the collector prices the call, or
+  // leaves it unpriced (null, never $0) when the model or the token counts are unknown.
+  const { costUsd, costSource } =
+    n.costUsd !== null
+      ? { costUsd: n.costUsd, costSource: 'sdk' as const }
+      : collectorCost(prices, n, Number(span.startTimeUnixNano / 1_000_000n));
   const attributes: Record<string, JsonValue> = { ...span.attributes };
   for (const [key, value] of Object.entries(span.resourceAttributes)) {
     attributes[RESOURCE_PREFIX + key] = value;
