@@ -211,3 +211,38 @@ export function expectCanonical(
   if (extra.ttftMs === undefined || extra.ttftMs === null) expect(record.ttftMs).toBeNull();
   else expect(record.ttftMs).toBeCloseTo(extra.ttftMs, 6);
 }
+
+/** Span ids the JSON collector holds now, to tell later spans apart. */
+export async function storedIds(pair: CollectorPair): Promise<Set<string>> {
+  return new Set((await listAll(pair.json.url)).map((s) => s.spanId));
+}
+
+/**
+ * The spans stored since `before`, read from both collectors through `GET /api/spans`
+ * and `GET /api/traces/:id`; the JSON and protobuf copies must be the same records.
+ */
+export async function storedSince(pair: CollectorPair, before: Set<string>): Promise<CallRecord[]> {
+  const [json, protobuf] = await Promise.all(
+    ENCODINGS.map(async (e) => {
+      const fresh = (await listAll(pair[e].url)).filter((s) => !before.has(s.spanId));
+      for (const record of fresh) {
+        expect(await traceSpans(pair[e], record.traceId)).toContainEqual(record);
+      }
+      return fresh.sort((a, b) => a.spanId.localeCompare(b.spanId));
+    }),
+  );
+  expect(protobuf).toEqual(json);
+  return json ?? [];
+}
+
+/**
+ * A prompt of exactly 1,000 tokens on the mock model server (it counts the words of
+ * every message, system included): with `user: 'cache-hit'` (OpenAI) or
+ * `metadata.user_id: 'cache-hit'` (Anthropic) it reports 800 of them as cache reads.
+ */
+export const CACHED_PROMPT = {
+  system: SYSTEM,
+  question: Array.from({ length: 1000 - SYSTEM.split(/\s+/).length }, (_, i) => `w${i}`).join(' '),
+  inputTokens: 1000,
+  cacheReadTokens: 800,
+} as const;
