@@ -8,7 +8,7 @@
  * every replica thanks to leases), or {@link Alerting.start} in a single process.
  */
 import type { EvaluationSources } from './evaluate.js';
-import { type DeliveryReport, Outbox, type OutboxStore } from './outbox.js';
+import { type DeliveryReport, Outbox, type OutboxOptions, type OutboxStore } from './outbox.js';
 import type { AlertRule, AlertsConfig, RuleIssue } from './rule.js';
 import { type RuleRunResult, runAlertRules } from './run.js';
 import { type CreateSinksOptions, createSinks } from './sinks/index.js';
@@ -39,8 +39,10 @@ export interface AlertingOptions extends Omit<CreateSinksOptions, 'now'> {
   /** Extra sinks by name, e.g. built in code (they override config sinks of the same name). */
   sinks?: ReadonlyMap<string, AlertSink>;
   now?: () => number;
-  /** This replica's id in outbox leases. */
+  /** This replica's id in outbox leases; unique per process when replicas share a database. */
   owner?: string;
+  /** Outbox delivery settings (lease, backoff, batch), see {@link OutboxOptions}. */
+  outbox?: Omit<OutboxOptions, 'sinks' | 'now' | 'owner'>;
 }
 
 /** Why a rule cannot be saved through the API. */
@@ -85,6 +87,7 @@ export class Alerting {
     for (const [name, sink] of options.sinks ?? []) sinks.set(name, sink);
     this.sinkNames = new Set(sinks.keys());
     this.outbox = new Outbox(this.store.outbox, {
+      ...options.outbox,
       sinks,
       now: this.now,
       ...(options.owner === undefined ? {} : { owner: options.owner }),
@@ -169,20 +172,23 @@ export class Alerting {
   }
 
   /**
-   * Runs both jobs on unref'd timers (single process). A run still in progress is not
-   * started again; errors go to `onError` and do not stop the timers.
+   * Runs both jobs on unref'd timers (in a single process, or on the elected leader). A run
+   * still in progress is not started again; errors go to `onError` and do not stop the
+   * timers. With `immediately`, both jobs also run once now (a replica that just took over
+   * delivers what its predecessor left in the outbox without waiting an interval).
    */
   start(
     options: {
       evaluateEveryMs?: number;
       deliverEveryMs?: number;
+      immediately?: boolean;
       onError?: (job: 'evaluate' | 'deliver', error: unknown) => void;
     } = {},
   ): void {
     if (this.timers.length > 0) return;
     const onError = options.onError ?? (() => undefined);
     const every = (job: 'evaluate' | 'deliver', ms: number) => {
-      const timer = setInterval(() => {
+      const tick = () => {
         if (this.running[job]) return;
         this.running[job] = true;
         (job === 'evaluate' ? this.evaluate() : this.deliver())
@@ -190,9 +196,11 @@ export class Alerting {
           .finally(() => {
             this.running[job] = false;
           });
-      }, ms);
+      };
+      const timer = setInterval(tick, ms);
       timer.unref();
       this.timers.push(timer);
+      if (options.immediately === true) tick();
     };
     every('evaluate', options.evaluateEveryMs ?? DEFAULT_EVALUATE_EVERY_MS);
     every('deliver', options.deliverEveryMs ?? DEFAULT_DELIVER_EVERY_MS);

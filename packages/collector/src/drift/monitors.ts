@@ -167,18 +167,20 @@ export class DriftMonitors {
 
   /**
    * Runs the scheduler on an unref'd timer: every `tickMs`, {@link runDue}. A tick is
-   * skipped while the previous one is still running; errors go to `onError`.
+   * skipped while the previous one is still running; errors go to `onError`. With
+   * `immediately`, the first tick runs now.
    */
   start(
     options: {
       tickMs?: number;
+      immediately?: boolean;
       onError?: (error: unknown) => void;
       onRun?: (run: DriftRun) => void;
     } = {},
   ): void {
     if (this.timer !== undefined) return;
     const onError = options.onError ?? (() => undefined);
-    this.timer = setInterval(() => {
+    const tick = () => {
       if (this.running) return;
       this.running = true;
       this.runDue()
@@ -189,8 +191,10 @@ export class DriftMonitors {
         .finally(() => {
           this.running = false;
         });
-    }, options.tickMs ?? DEFAULT_TICK_MS);
+    };
+    this.timer = setInterval(tick, options.tickMs ?? DEFAULT_TICK_MS);
     this.timer.unref();
+    if (options.immediately === true) tick();
   }
 
   /** Stops the scheduler; idempotent. */
