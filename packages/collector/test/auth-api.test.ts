@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { OTLPTraceExporter as OtlpHttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Auth } from '../src/auth/auth.js';
 import { runKeysCommand, runProjectsCommand } from '../src/auth/cli.js';
@@ -328,4 +331,38 @@ describe('API keys', () => {
     expect(listed.out.trim().split('\n')).toHaveLength(2);
     expect((await cli(db, 'projects', 'list')).out).toMatch(/^acme\t.*\ndefault\t/);
   });
+});
+
+describe('official OTel exporters with OTEL_EXPORTER_OTLP_HEADERS', () => {
+  it.each([
+    ['http/json', () => new OtlpHttpJsonExporter()],
+    ['http/protobuf', () => new OtlpProtoExporter()],
+  ])(
+    '%s: the key in the standard environment variable puts spans in its project',
+    async (_n, make) => {
+      const db = tempDb();
+      await cli(db, 'projects', 'create', 'acme');
+      const key = await newKey(db, '--project', 'acme');
+      const c = await start(db);
+      const saved = { ...process.env };
+      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${c.base}/v1/traces`;
+      process.env.OTEL_EXPORTER_OTLP_HEADERS = `Authorization=Bearer ${key}`;
+      let provider: BasicTracerProvider;
+      try {
+        // The exporters read the environment when constructed.
+        provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(make())] });
+      } finally {
+        process.env = saved;
+      }
+      const span = provider.getTracer('t').startSpan('chat gpt-4o', {
+        attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o' },
+      });
+      span.end();
+      await provider.forceFlush();
+      await provider.shutdown();
+      const res = await get(c.base, '/api/spans', key);
+      const body = (await res.json()) as { data: { model: string; projectId: string }[] };
+      expect(body.data.map((r) => [r.model, r.projectId])).toEqual([['gpt-4o', 'acme']]);
+    },
+  );
 });
