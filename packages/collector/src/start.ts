@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { PriceBook } from '@pilotlight/conventions';
 import type { Hono } from 'hono';
+import type { OutboxOptions } from './alerts/outbox.js';
 import { loadAlertsConfig } from './alerts/rule.js';
 import { Auth } from './auth/auth.js';
 import { isLoopbackHost } from './auth/http.js';
@@ -15,7 +16,13 @@ import {
   type SqliteSynchronous,
 } from './config.js';
 import { type DriftAndAlerts, openDriftAndAlerts } from './drift/wiring.js';
-import { type RetentionJob, startRetention } from './jobs/retention.js';
+import {
+  type BackgroundJob,
+  type BackgroundJobs,
+  jobsLockKey,
+  runBackgroundJobs,
+} from './jobs/background-jobs.js';
+import { startRetention } from './jobs/retention.js';
 import { createApp, DEFAULT_PROJECT_ID } from './server.js';
 import { openPostgresStore, type PostgresSpanStore } from './store/postgres/index.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
@@ -26,9 +33,9 @@ export interface StartCollectorOptions {
   /** SQLite database file (created with its directory if missing); ignored with `databaseUrl`. */
   dbPath: string;
   /**
-   * PostgreSQL URL: when set, calls and rollups go to PostgreSQL instead of SQLite, so
-   * several collectors can share one database. Drift monitors and alerting still need
-   * the SQLite file and are off on PostgreSQL for now.
+   * PostgreSQL URL: when set, everything (calls, rollups, audit, keys, drift monitors,
+   * alerts and their outbox) goes to PostgreSQL instead of SQLite, so several collectors
+   * can share one database; the background jobs then run on one elected replica.
    */
   databaseUrl?: string | null;
   /** PostgreSQL pool size of this collector (default 10). */
@@ -59,6 +66,13 @@ export interface StartCollectorOptions {
   alertsConfigFile?: string | null;
   /** Model names labelled in `/metrics` before folding into `other` (default 100). */
   metricsMaxModels?: number;
+  /** Intervals of the background jobs (defaults suit production; tests shorten them). */
+  jobs?: StartCollectorJobOptions;
+  /**
+   * Called when this process starts (true) or stops (false) running the background jobs:
+   * at once on SQLite; on PostgreSQL when this replica is elected or loses the lock.
+   */
+  onLeaderChange?: (leading: boolean) => void;
   /**
    * API-key authentication (default true): requests need `Authorization: Bearer <key>`
    * once any key exists; until then only loopback peers are served, into `default`, and
@@ -66,6 +80,22 @@ export interface StartCollectorOptions {
    * with no check (for embedding behind your own authentication only).
    */
   auth?: boolean;
+}
+
+/** Intervals of the background jobs of {@link startCollector}. */
+export interface StartCollectorJobOptions {
+  /** Alert rule evaluation (default 60 s). */
+  evaluateEveryMs?: number;
+  /** Outbox delivery (default 5 s). */
+  deliverEveryMs?: number;
+  /** Drift scheduler tick (default 30 s). */
+  driftTickMs?: number;
+  /** Retention run (default 60 s). */
+  retentionIntervalMs?: number;
+  /** PostgreSQL: how often a follower tries to become the leader (default 1 s). */
+  leaderCheckIntervalMs?: number;
+  /** Outbox lease and retry settings. */
+  outbox?: Pick<OutboxOptions, 'leaseMs' | 'baseDelayMs' | 'maxDelayMs'>;
 }
 
 /** Thrown by {@link startCollector} for a non-loopback bind while no API key exists. */
@@ -94,6 +124,11 @@ export interface CollectorHandle {
    * served (into `default`); `off`: started with `auth: false`.
    */
   authMode: 'keys' | 'local' | 'off';
+  /**
+   * Whether this process runs the background jobs now: always on SQLite; on PostgreSQL
+   * only while it is the elected leader.
+   */
+  readonly isLeader: boolean;
   /** Stops accepting connections, lets in-flight requests finish, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -113,15 +148,18 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     databaseUrl === null
       ? openSqliteStore({ path: options.dbPath, synchronous: options.sqliteSynchronous ?? 'full' })
       : null;
-  const store: SpanStore & ReadSideStore =
-    sqlite ??
-    (await openPostgresStore({
-      connectionString: databaseUrl!,
-      ...(options.databasePoolSize == null ? {} : { poolSize: options.databasePoolSize }),
-      ...(options.databaseSchema == null ? {} : { schema: options.databaseSchema }),
-    }));
+  const postgres: PostgresSpanStore | null =
+    sqlite === null
+      ? await openPostgresStore({
+          connectionString: databaseUrl!,
+          ...(options.databasePoolSize == null ? {} : { poolSize: options.databasePoolSize }),
+          ...(options.databaseSchema == null ? {} : { schema: options.databaseSchema }),
+        })
+      : null;
+  const store: SpanStore & ReadSideStore = sqlite ?? postgres!;
+  const jobOptions = options.jobs ?? {};
   let jobs: DriftAndAlerts | undefined;
-  let retention: RetentionJob | undefined;
+  let background: BackgroundJobs | undefined;
   let server: ReturnType<typeof serve> | undefined;
   let keyStore: KeyStore | undefined;
   try {
@@ -130,10 +168,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       keyStore =
         sqlite !== null
           ? openSqliteKeyStore(sqlite.path)
-          : await openPostgresKeyStore(
-              (store as PostgresSpanStore).pool,
-              (store as PostgresSpanStore).schema,
-            );
+          : await openPostgresKeyStore(postgres!.pool, postgres!.schema);
       auth = new Auth(keyStore);
     }
     const host = options.host ?? DEFAULT_HOST;
@@ -141,14 +176,21 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     if (auth !== undefined && !keysRequired && !isLoopbackHost(host)) {
       throw new InsecureBindError(host);
     }
-    if ((options.driftAndAlerts ?? true) && sqlite !== null && sqlite.path !== ':memory:') {
+    if ((options.driftAndAlerts ?? true) && sqlite?.path !== ':memory:') {
       const file = options.alertsConfigFile ?? null;
-      jobs = openDriftAndAlerts({
-        dbPath: sqlite.path,
-        store: sqlite,
+      const common = {
+        store,
         projectId: DEFAULT_PROJECT_ID,
         ...(file === null ? {} : { config: await loadAlertsConfig(file) }),
-      });
+        ...(jobOptions.outbox === undefined ? {} : { outbox: jobOptions.outbox }),
+      };
+      jobs =
+        sqlite !== null
+          ? openDriftAndAlerts({ ...common, dbPath: sqlite.path })
+          : await openDriftAndAlerts({
+              ...common,
+              postgres: { pool: postgres!.pool, schema: postgres!.schema },
+            });
     }
     const app = createApp({
       store,
@@ -161,11 +203,6 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
         ? {}
         : { metricsMaxModels: options.metricsMaxModels }),
     });
-    retention = startRetention(store, {
-      callRetentionDays: options.retentionDays ?? null,
-      rollupRetentionDays: options.rollupRetentionDays ?? null,
-      auditRetentionDays: options.auditRetentionDays ?? null,
-    });
     const address = await new Promise<AddressInfo>((resolve, reject) => {
       server = serve(
         { fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host },
@@ -174,11 +211,23 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       server.once('error', reject);
     });
     const listening = server!;
-    jobs?.start({
-      onError: (job, error) => console.error(`pilotlight: ${job} job failed:`, error),
+    background = runBackgroundJobs(backgroundJobs(store, jobs, options), {
+      ...(postgres === null
+        ? {}
+        : {
+            leaderElection: {
+              pool: postgres.pool,
+              lockKey: jobsLockKey(postgres.schema),
+              ...(jobOptions.leaderCheckIntervalMs === undefined
+                ? {}
+                : { checkIntervalMs: jobOptions.leaderCheckIntervalMs }),
+            },
+          }),
+      ...(options.onLeaderChange === undefined ? {} : { onLeaderChange: options.onLeaderChange }),
+      onError: (error) => console.error('pilotlight: background jobs:', error),
     });
+    const running = background;
     const shownHost = host.includes(':') ? `[${host}]` : host;
-    const stopRetention = retention;
     let closing: Promise<void> | undefined;
     return {
       url: `http://${shownHost}:${address.port}`,
@@ -186,13 +235,17 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       dbPath: sqlite?.path ?? '',
       database: sqlite?.path ?? redactPassword(databaseUrl!),
       authMode: auth === undefined ? 'off' : keysRequired ? 'keys' : 'local',
+      get isLeader() {
+        return running.isLeader;
+      },
       close() {
         closing ??= new Promise<void>((resolve) => {
           listening.close(() => resolve());
           // Idle keep-alive sockets would otherwise hold close() open.
           if ('closeIdleConnections' in listening) listening.closeIdleConnections();
         })
-          .then(() => stopRetention.stop())
+          // Steps down first, so another replica takes the jobs over at once.
+          .then(() => running.stop())
           .then(() => jobs?.close())
           .then(() => keyStore?.close())
           .then(() => store.close());
@@ -201,12 +254,58 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     };
   } catch (error) {
     server?.close();
-    await retention?.stop();
+    await background?.stop();
     jobs?.close();
     await keyStore?.close();
     await store.close();
     throw error;
   }
+}
+
+/**
+ * The jobs {@link runBackgroundJobs} starts on the leader (or in the one process): retention
+ * when a retention period is set, and drift monitors, alert evaluation and the outbox.
+ */
+function backgroundJobs(
+  store: SpanStore & ReadSideStore,
+  driftAndAlerts: DriftAndAlerts | undefined,
+  options: StartCollectorOptions,
+): BackgroundJob[] {
+  const j = options.jobs ?? {};
+  const out: BackgroundJob[] = [];
+  const retention = {
+    callRetentionDays: options.retentionDays ?? null,
+    rollupRetentionDays: options.rollupRetentionDays ?? null,
+    auditRetentionDays: options.auditRetentionDays ?? null,
+  };
+  if (Object.values(retention).some((days) => days !== null)) {
+    out.push({
+      name: 'retention',
+      start: () =>
+        startRetention(store, {
+          ...retention,
+          ...(j.retentionIntervalMs === undefined ? {} : { intervalMs: j.retentionIntervalMs }),
+          onError: (error) => console.error('pilotlight: retention job failed:', error),
+        }),
+    });
+  }
+  if (driftAndAlerts !== undefined) {
+    out.push({
+      name: 'drift and alerts',
+      start: () => {
+        driftAndAlerts.start({
+          ...(j.evaluateEveryMs === undefined ? {} : { evaluateEveryMs: j.evaluateEveryMs }),
+          ...(j.deliverEveryMs === undefined ? {} : { deliverEveryMs: j.deliverEveryMs }),
+          ...(j.driftTickMs === undefined ? {} : { driftTickMs: j.driftTickMs }),
+          // A replica that takes over sends what its predecessor left in the outbox now.
+          immediately: true,
+          onError: (job, error) => console.error(`pilotlight: ${job} job failed:`, error),
+        });
+        return { stop: () => driftAndAlerts.stop() };
+      },
+    });
+  }
+  return out;
 }
 
 /** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
