@@ -15,7 +15,7 @@ export interface ProgressStream {
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');
-const usd = (n: number): string => `${n < 0 ? '−' : '+'}$${Math.abs(n).toFixed(6)}`;
+const usd = (n: number): string => `${n < 0 ? '-' : '+'}$${Math.abs(n).toFixed(6)}`;
 
 /** `45%` of a run; 100% for an empty one. */
 function percent(p: RepriceProgress): number {

@@ -109,6 +109,22 @@ const deleteSchema = z.strictObject({
   effectiveFrom: effectiveFromSchema.optional(),
 });
 
+/**
+ * A 400 naming each bad field by its full path (`entries.0.inputPerMTok`), an unknown
+ * field included (`entries.0.inputPerToken: unknown field`).
+ */
+function invalidFields(error: z.ZodError): ValidationError {
+  const issues = error.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((key) => ({ path: [...i.path, key].join('.'), message: 'unknown field' }))
+      : [{ path: i.path.join('.'), message: i.message }],
+  );
+  return new ValidationError(
+    `invalid field${issues.length > 1 ? 's' : ''}: ${issues.map((i) => `${i.path} (${i.message})`).join(', ')}`,
+    issues,
+  );
+}
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 function effectivePrice(match: PriceMatch): EffectivePrice {
@@ -234,7 +250,7 @@ export function createPriceRoutes(options: PriceRoutesOptions): Hono {
         ]);
       }
       const parsed = putSchema.safeParse(body);
-      if (!parsed.success) throw invalid(parsed.error);
+      if (!parsed.success) throw invalidFields(parsed.error);
       const issues: { path: string; message: string }[] = [];
       const overrides: PriceOverride[] = parsed.data.entries.map((e, i) => {
         // The provider of the default entry the name resolves to, unless given.
@@ -259,7 +275,7 @@ export function createPriceRoutes(options: PriceRoutesOptions): Hono {
       });
       if (issues.length > 0) {
         throw new ValidationError(
-          `invalid parameter${issues.length > 1 ? 's' : ''}: ${issues.map((i) => `${i.path} (${i.message})`).join(', ')}`,
+          `invalid field${issues.length > 1 ? 's' : ''}: ${issues.map((i) => `${i.path} (${i.message})`).join(', ')}`,
           issues,
         );
       }
