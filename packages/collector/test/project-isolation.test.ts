@@ -326,5 +326,21 @@ describe.each([
       to: t0 + 600_000,
     });
     expect(baseline.status).toBe(400);
+
+    // Baselines: another project's id is neither replaced nor readable through a monitor.
+    const own = { id: 'acme-base', feature: 'latency', from: t0 - 600_000, to: t0 + 600_000 };
+    expect((await call(keyA, 'POST', '/api/drift/baselines', own)).status).toBe(201);
+    expect((await call(keyB, 'POST', '/api/drift/baselines', own)).status).toBe(409);
+    const listed = await getJson<{ data: { id: string }[] }>(keyB, '/api/drift/baselines');
+    expect(listed.body.data.map((x) => x.id)).not.toContain('acme-base');
+    const thief = {
+      ...monitor,
+      id: 'globex-thief',
+      referenceWindow: { type: 'baseline', baselineId: 'acme-base' },
+    };
+    expect((await call(keyB, 'POST', '/api/drift/monitors', thief)).status).toBe(201);
+    const run = await call(keyB, 'POST', '/api/drift/monitors/globex-thief/run');
+    const result = (await run.json()) as { status: string; message?: string };
+    expect(result).toMatchObject({ status: 'error', message: 'baseline acme-base does not exist' });
   });
 });

@@ -262,7 +262,9 @@ export async function runDriftMonitor(
     reference = await sample(refWindow.fromMs, refWindow.toMs, seed);
   } else {
     baselineId = ref.baselineId;
-    const b = await baselines.getBaseline(ref.baselineId);
+    const found = await baselines.getBaseline(ref.baselineId);
+    // Another project's baseline is as good as missing: its values never cross projects.
+    const b = found !== null && found.projectId === monitor.projectId ? found : null;
     if (b === null) return failed(`baseline ${ref.baselineId} does not exist`, { fromMs, toMs });
     refWindow = { fromMs: b.fromMs, toMs: b.toMs };
     if (b.feature !== monitor.feature) {

@@ -251,6 +251,17 @@ export function createDriftRoutes(deps: DriftRoutesDeps): Hono {
     const projectId = scopedProject(c, deps.projectId, b.projectId);
     if (projectId === null) issues.push(FOREIGN_PROJECT_ISSUE);
     if (issues.length > 0 || projectId === null) return invalid(c, issues);
+    // Baseline ids are unique across projects: another project's baseline is not replaced.
+    const existing = b.id === undefined ? null : await monitors.store.getBaseline(b.id);
+    if (existing !== null && existing.projectId !== projectId) {
+      return problem(
+        c,
+        409,
+        'drift_baseline_conflict',
+        `baseline id ${b.id} is taken; choose another`,
+        [{ path: 'id', message: 'taken' }],
+      );
+    }
     const saved = await monitors.saveBaseline({
       projectId,
       feature: b.feature,
