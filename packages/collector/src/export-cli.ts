@@ -21,6 +21,9 @@ Streams every stored call matching the filters from a running collector.
   --to TIME         span start before TIME
   --model NAME, --status ok|error, --trace-id HEX   only these calls
   --url URL         the collector (default: http://127.0.0.1:$PILOTLIGHT_PORT or ${DEFAULT_PORT})
+
+The project's API key, once the collector has keys, comes from $PILOTLIGHT_API_KEY
+(an environment variable rather than a flag, so it stays out of shell history and ps).
 `;
 
 /** Where the command writes; the process's streams by default. */
@@ -105,7 +108,10 @@ export async function runExportCommand(
 
   let res: Response;
   try {
-    res = await fetch(`${base.replace(/\/+$/, '')}/api/export?${params}`);
+    const key = io.env.PILOTLIGHT_API_KEY;
+    res = await fetch(`${base.replace(/\/+$/, '')}/api/export?${params}`, {
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+    });
   } catch (error) {
     io.stderr.write(`pilotlight export: cannot reach ${base}: ${(error as Error).message}\n`);
     return 1;

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runKeysCommand, runProjectsCommand } from '../src/auth/cli.js';
 import { runExportCommand } from '../src/export-cli.js';
+import { startCollector } from '../src/start.js';
 import { otlpJson, postJson, startTestCollector, tempDir } from './helpers.js';
 import { genAiSpans } from './read-side-helpers.js';
 
@@ -72,5 +74,45 @@ describe('pilotlight export', () => {
     c = captureIo();
     expect(await runExportCommand(['--colour', 'blue'], c.io)).toBe(64);
     expect(c.stderr()).toContain('Usage: pilotlight export');
+  });
+});
+
+describe('pilotlight export on a collector with API keys', () => {
+  it('sends PILOTLIGHT_API_KEY and exports that project only; without it, says 401', async () => {
+    const tmp = tempDir();
+    const db = path.join(tmp.dir, 'pilotlight.db');
+    const quiet = { out: () => undefined, err: () => undefined };
+    await runProjectsCommand(['create', 'acme'], { PILOTLIGHT_DB: db }, quiet);
+    let key = '';
+    await runKeysCommand(
+      ['create', '--project', 'acme'],
+      { PILOTLIGHT_DB: db },
+      {
+        ...quiet,
+        out: (t) => void (key += t.trim()),
+      },
+    );
+    const collector = await startCollector({ dbPath: db, port: 0, driftAndAlerts: false });
+    try {
+      const auth = { authorization: `Bearer ${key}` };
+      expect(
+        (await postJson(collector.url, otlpJson(genAiSpans(3, 3, T0, 60_000)), auth)).status,
+      ).toBe(200);
+      const denied = captureIo();
+      expect(await runExportCommand(['--url', collector.url], denied.io)).toBe(1);
+      expect(denied.stderr()).toMatch(/answered 401: missing or invalid API key/);
+      const ok = captureIo();
+      ok.io.env = { PILOTLIGHT_API_KEY: key };
+      expect(await runExportCommand(['--url', collector.url], ok.io)).toBe(0);
+      const rows = ok
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { projectId: string });
+      expect(rows.map((r) => r.projectId)).toEqual(['acme', 'acme', 'acme']);
+    } finally {
+      await collector.close();
+      tmp.remove();
+    }
   });
 });
