@@ -105,5 +105,11 @@ describe('OpenLLMetry (@traceloop/node-server-sdk on the real openai client) int
       // No TTFT attribute in this dialect: unknown, not invented.
       ttftMs: null,
     });
+    // For streams, OpenLLMetry JS counts tokens itself (js-tiktoken; TRACELOOP_ENRICH_TOKENS
+    // defaults to true) instead of reading the usage chunk, and the span does not say so:
+    // the record keeps the counts it was sent, and prices them.
+    expect(call.inputTokens).toBe(call.attributes['gen_ai.usage.input_tokens']);
+    expect(call.outputTokens).toBe(call.attributes['gen_ai.usage.output_tokens']);
+    expect(call.costSource).toBe('collector');
   });
 });
