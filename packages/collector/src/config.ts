@@ -42,6 +42,18 @@ export interface CollectorConfig {
   databasePoolSize: number | null;
   /** PostgreSQL schema; null keeps `public`. */
   databaseSchema: string | null;
+  /**
+   * Ingest admission control: spans decoded but not yet stored above which requests are
+   * answered 503 with `Retry-After` (`PILOTLIGHT_INGEST_MAX_PENDING_SPANS`; absent: the
+   * ingest route's default, 10,000).
+   */
+  ingestMaxPendingSpans?: number;
+  /**
+   * Ingest admission control: request bytes admitted but not yet parsed above which
+   * requests are answered 503 with `Retry-After` (`PILOTLIGHT_INGEST_MAX_PENDING_BYTES`;
+   * absent: the ingest route's default, 8 MiB).
+   */
+  ingestMaxPendingBytes?: number;
 }
 
 const integer = (min: number, max: number) =>
@@ -78,6 +90,8 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
     .optional(),
   PILOTLIGHT_DATABASE_POOL_SIZE: integer(1, 1_000).optional(),
+  PILOTLIGHT_INGEST_MAX_PENDING_SPANS: integer(100, 100_000_000).optional(),
+  PILOTLIGHT_INGEST_MAX_PENDING_BYTES: integer(64 * 1024, 64 * 1024 * 1024 * 1024).optional(),
   PILOTLIGHT_DATABASE_SCHEMA: z
     .string()
     .trim()
@@ -147,6 +161,12 @@ export function parseConfig(env: Record<string, string | undefined>): CollectorC
     databaseUrl: v.PILOTLIGHT_DATABASE_URL ?? null,
     databasePoolSize: v.PILOTLIGHT_DATABASE_POOL_SIZE ?? null,
     databaseSchema: v.PILOTLIGHT_DATABASE_SCHEMA ?? null,
+    ...(v.PILOTLIGHT_INGEST_MAX_PENDING_SPANS === undefined
+      ? {}
+      : { ingestMaxPendingSpans: v.PILOTLIGHT_INGEST_MAX_PENDING_SPANS }),
+    ...(v.PILOTLIGHT_INGEST_MAX_PENDING_BYTES === undefined
+      ? {}
+      : { ingestMaxPendingBytes: v.PILOTLIGHT_INGEST_MAX_PENDING_BYTES }),
   };
 }
 

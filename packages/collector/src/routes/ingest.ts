@@ -6,7 +6,7 @@ import type { CollectorMetrics } from '../metrics/metrics.js';
 import { readBody } from '../otlp/body.js';
 import { decodeJsonTraces } from '../otlp/decode-json.js';
 import { decodeProtobufTracesWire } from '../otlp/decode-protobuf-wire.js';
-import { ExportTraceServiceResponse } from '../otlp/proto.js';
+import { ExportTraceServiceResponse, RpcStatus } from '../otlp/proto.js';
 import { toCallRecord } from '../otlp/to-record.js';
 import type { DecodedTraces } from '../otlp/types.js';
 import { hasReadSide, type SpanStore } from '../store/store.js';
@@ -14,6 +14,24 @@ import { projectOf } from './project-context.js';
 
 /** At most this many rejected spans are described in a partial-success message. */
 const MAX_REASONS_IN_MESSAGE = 5;
+
+/**
+ * Spans decoded but not yet committed above which new requests are refused: about a
+ * group commit's worth twice over, so the writer never idles for lack of work, while a
+ * request's wait for the writer stays well under a second.
+ */
+export const DEFAULT_MAX_PENDING_SPANS = 10_000;
+/**
+ * Request bytes admitted but not yet decoded (Content-Length, else the bytes read) above
+ * which new requests are refused: bounds the parsing queue, the collector's bottleneck,
+ * to a fraction of a second of work. A single larger body is still admitted when
+ * nothing else is pending.
+ */
+export const DEFAULT_MAX_PENDING_BYTES = 8 * 1024 * 1024;
+/** What an overloaded collector asks exporters to wait before retrying (s). */
+export const OVERLOAD_RETRY_AFTER_SEC = 1;
+/** google.rpc.Code UNAVAILABLE, for protobuf error bodies. */
+const RPC_UNAVAILABLE = 14;
 
 export const JSON_TYPE = 'application/json';
 export const PROTOBUF_TYPE = 'application/x-protobuf';
@@ -40,6 +58,18 @@ export interface IngestOptions {
   metrics?: CollectorMetrics;
   /** Spans decoded but not yet committed, kept current here (the queue-depth gauge reads it). */
   pending?: { spans: number };
+  /**
+   * Admission control: with this many spans decoded but not yet committed, further
+   * requests are answered 503 with `Retry-After` before their body is read (default
+   * {@link DEFAULT_MAX_PENDING_SPANS}; `Infinity` turns the check off).
+   */
+  maxPendingSpans?: number;
+  /**
+   * Admission control on the parsing queue: with this many request bytes admitted but
+   * not yet decoded, further requests are answered 503 with `Retry-After` (default
+   * {@link DEFAULT_MAX_PENDING_BYTES}; `Infinity` turns the check off).
+   */
+  maxPendingBytes?: number;
 }
 
 function partialSuccessMessage(decoded: DecodedTraces): string {
@@ -59,6 +89,10 @@ export function ingestRoutes(options: IngestOptions): Hono {
   const pricesFor = options.pricesFor ?? (() => defaultPrices);
   const { store, metrics } = options;
   const pending = options.pending ?? { spans: 0 };
+  const maxPendingSpans = options.maxPendingSpans ?? DEFAULT_MAX_PENDING_SPANS;
+  const maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+  /** Bytes of admitted requests whose body is being read or waits to be decoded. */
+  let pendingBytes = 0;
   const app = new Hono();
 
   app.post('/v1/traces', async (c) => {
@@ -69,10 +103,43 @@ export function ingestRoutes(options: IngestOptions): Hono {
       );
     }
     const startedAt = performance.now();
-    const projectId = projectOf(c, options.projectId);
-    const prices = pricesFor(projectId);
-    const body = await readBody(c.req.raw, maxBodyBytes);
-    const decoded = type === JSON_TYPE ? decodeJsonTraces(body) : decodeProtobufTracesWire(body);
+    // Refuse before reading the body: an overloaded collector spends almost nothing on a
+    // refusal, and the queues in front of the parser and the writer stay short, so the
+    // requests it accepts keep a short latency instead of all of them waiting seconds.
+    const declared = Number(c.req.header('content-length'));
+    const admittedBytes = Number.isFinite(declared) && declared >= 0 ? declared : 0;
+    if (
+      pending.spans >= maxPendingSpans ||
+      (pendingBytes > 0 && pendingBytes + admittedBytes > maxPendingBytes)
+    ) {
+      const message = `the collector is overloaded (${pending.spans} spans waiting to be stored, ${pendingBytes} bytes waiting to be parsed); retry after ${OVERLOAD_RETRY_AFTER_SEC} s`;
+      const headers = { 'retry-after': String(OVERLOAD_RETRY_AFTER_SEC) };
+      if (type === PROTOBUF_TYPE) {
+        const bytes = RpcStatus.encode(
+          RpcStatus.fromObject({ code: RPC_UNAVAILABLE, message }),
+        ).finish();
+        return c.body(new Uint8Array(bytes), 503, { ...headers, 'content-type': PROTOBUF_TYPE });
+      }
+      return c.json({ error: 'overloaded', message, issues: [] }, 503, headers);
+    }
+    let heldBytes = admittedBytes;
+    pendingBytes += heldBytes;
+    let decoded: DecodedTraces;
+    let projectId: string;
+    let prices: PriceBook;
+    try {
+      projectId = projectOf(c, options.projectId);
+      prices = pricesFor(projectId);
+      const body = await readBody(c.req.raw, maxBodyBytes);
+      if (heldBytes === 0) {
+        // No Content-Length (chunked): count the body from now until it is decoded.
+        heldBytes = body.length;
+        pendingBytes += heldBytes;
+      }
+      decoded = type === JSON_TYPE ? decodeJsonTraces(body) : decodeProtobufTracesWire(body);
+    } finally {
+      pendingBytes -= heldBytes;
+    }
     const records = decoded.spans.map((span) => toCallRecord(span, projectId, prices));
     metrics?.recordSpansRejected('invalid', decoded.rejected.length);
     pending.spans += records.length;
