@@ -158,7 +158,8 @@ describe('API keys', () => {
       body: new Uint8Array(),
     });
     expect(proto.status).toBe(401);
-    expect(RpcStatus.decode(new Uint8Array(await proto.arrayBuffer())).code).toBe(16);
+    const status = RpcStatus.toObject(RpcStatus.decode(new Uint8Array(await proto.arrayBuffer())));
+    expect((status as { code: number }).code).toBe(16);
     // And the right key works.
     expect((await get(c.base, '/api/spans', key)).status).toBe(200);
   });
