@@ -10,6 +10,8 @@ import {
   EXPECTED_INPUT,
   expectedFields,
   memoryTracing,
+  QUESTION,
+  SYSTEM,
   toSpanInput,
 } from './fixtures/otel.js';
 
@@ -51,6 +53,8 @@ describe('OpenInference (@arizeai/openinference-instrumentation-openai), real sp
     const expected = expectedFields(response);
     expect(fields).toMatchObject({
       ...expected,
+      // No attribute of its own: read from the response body in output.value.
+      responseId: response.id,
       cacheReadInputTokens: cached,
       sourceDialect: 'openinference',
       warnings: [],
@@ -94,5 +98,35 @@ describe('OpenInference (@arizeai/openinference-instrumentation-openai), real sp
     // This release records no usage for streams: the counts stay unknown, never invented.
     expect(outputTokens).toBeGreaterThan(0);
     expect(fields.outputTokens).toBeNull();
+  });
+
+  it('normalises a Responses API call: output_text contents, cache reads, response id', async () => {
+    const response = await client.responses.create({
+      model: 'gpt-4o-mini',
+      instructions: SYSTEM,
+      input: QUESTION,
+      prompt_cache_key: 'cache-hit',
+    });
+    const usage = response.usage;
+    const cached = usage?.input_tokens_details.cached_tokens ?? 0;
+    expect(cached).toBeGreaterThan(0);
+    const fields = normalizeSpan(onlySpan());
+    expect(fields).toMatchObject({
+      sourceDialect: 'openinference',
+      operation: 'chat',
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      responseModel: response.model,
+      responseId: response.id,
+      inputTokens: usage?.input_tokens,
+      outputTokens: usage?.output_tokens,
+      cacheReadInputTokens: cached,
+      warnings: [],
+    });
+    expect(fields.input).toEqual(EXPECTED_INPUT);
+    // The Responses API's output_text parts are text like any other.
+    expect(fields.output).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: response.output_text }] },
+    ]);
   });
 });

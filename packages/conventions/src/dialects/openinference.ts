@@ -89,13 +89,29 @@ export const SPAN_KIND_OPERATIONS: Readonly<Record<string, string | null>> = {
   PROMPT: null,
 };
 
+/**
+ * `message_content.type` values holding text: `text` (chat completions), and the
+ * Responses API's `input_text` / `output_text`, which the instrumentation copies as is.
+ */
+const TEXT_CONTENT_TYPES: ReadonlySet<string> = new Set(['text', 'input_text', 'output_text']);
+
+/**
+ * The id of a provider response body in `output.value` (a chat completion, a Responses
+ * API response, an Anthropic message): OpenInference has no attribute of its own for it.
+ */
+function responseIdOf(body: JsonValue | null): string | null {
+  if (!isRecord(body) || typeof body.id !== 'string' || body.id === '') return null;
+  return typeof body.object === 'string' || body.type === 'message' ? body.id : null;
+}
+
 function contentsParts(m: Record<string, JsonValue>, w: Warnings): MessagePart[] {
   const parts: MessagePart[] = [];
   for (const [j, c] of groupByIndex(m, 'message.contents')) {
     const cw = prefixed(w, `message.contents.${j}`);
     const type = readString(c, 'message_content.type', cw);
     const text = readString(c, 'message_content.text', cw);
-    if ((type === 'text' || type === null) && text !== null) parts.push(textPart(text));
+    if ((type === null || TEXT_CONTENT_TYPES.has(type)) && text !== null)
+      parts.push(textPart(text));
     else if (type === 'image') {
       const url = readString(c, 'message_content.image.image.url', cw);
       if (url !== null) parts.push({ type: 'uri', modality: 'image', uri: url });
@@ -195,6 +211,8 @@ export const openinference: Dialect = {
     const outputValue = readValue(a, OpenInference.OUTPUT_VALUE, OpenInference.OUTPUT_MIME_TYPE, w);
     let input: JsonValue | null = flatMessages(a, OpenInference.INPUT_MESSAGES, w);
     let output: JsonValue | null = flatMessages(a, OpenInference.OUTPUT_MESSAGES, w);
+    const responseId = responseIdOf(outputValue);
+    if (fields.responseId === undefined && responseId !== null) fields.responseId = responseId;
     const response = outputValue === null ? null : fromResponseBody(outputValue);
     if (output === null) output = response;
     else if (response !== null && Array.isArray(output)) {
