@@ -3,12 +3,14 @@ import { PostgresOutboxStore } from './postgres-outbox-store.js';
 import type { AlertRule } from './rule.js';
 import {
   type AlertCommit,
+  AlertCommitConflictError,
   type AlertHistoryEntry,
   type AlertHistoryQuery,
   type AlertRuleStore,
   type AlertStateStore,
   parseStoredRule,
   type StoredAlertState,
+  sameAlertStates,
 } from './sqlite-alert-store.js';
 import type { AlertState, AlertStatus, Severity, Transition } from './state.js';
 
@@ -130,6 +132,19 @@ export class PostgresAlertStore implements AlertStateStore, AlertRuleStore {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      if (c.basis !== undefined) {
+        // Commits of one rule take turns; each checks nobody committed since it loaded.
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+          `pilotlight.alert_eval:${this.schema}:${c.basis.ruleId}`,
+        ]);
+        const stored = await client.query<StateRow>(
+          `SELECT * FROM ${this.schema}.alert_state WHERE rule_id = $1`,
+          [c.basis.ruleId],
+        );
+        if (!sameAlertStates(stored.rows.map(toState), c.basis.states)) {
+          throw new AlertCommitConflictError(c.basis.ruleId);
+        }
+      }
       for (const s of c.states) {
         await client.query(
           `INSERT INTO ${this.schema}.alert_state (rule_id, grp, project_id, status, severity,

@@ -70,7 +70,13 @@ export async function runAlertRule(
     notifications.push(notification);
     outbox.push(...outboxEntriesFor(notification, rule.sinks, nowMs));
   }
-  await deps.store.commit({ projectId: rule.projectId, states, transitions, outbox });
+  await deps.store.commit({
+    projectId: rule.projectId,
+    states,
+    transitions,
+    outbox,
+    basis: { ruleId: rule.id, states: [...previous.values()] },
+  });
   return { ruleId: rule.id, evaluations, transitions, notifications };
 }
 

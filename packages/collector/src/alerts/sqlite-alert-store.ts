@@ -63,6 +63,32 @@ export interface AlertCommit {
   transitions: readonly Transition[];
   /** Notifications of the notified transitions, one entry per sink. */
   outbox: readonly NewOutboxEntry[];
+  /**
+   * The rule and the stored states its evaluation started from (what `load` returned). When
+   * given, the commit applies only while the stored states are still those, so two
+   * evaluators of one rule (two replicas overlapping during a leader handover) cannot both
+   * record a transition: the later one rejects with {@link AlertCommitConflictError} and
+   * writes nothing.
+   */
+  basis?: { ruleId: string; states: readonly AlertState[] };
+}
+
+/** Another evaluation of the rule committed after this one loaded its states. */
+export class AlertCommitConflictError extends Error {
+  override readonly name = 'AlertCommitConflictError';
+  readonly code = 'alert_commit_conflict';
+  constructor(ruleId: string) {
+    super(`rule ${ruleId} was evaluated concurrently; this evaluation is dropped`);
+  }
+}
+
+/** Whether two sets of a rule's states are the same evaluations (status, since, time). */
+export function sameAlertStates(a: readonly AlertState[], b: readonly AlertState[]): boolean {
+  const key = (s: AlertState) =>
+    `${s.group}\u0000${s.status}\u0000${s.sinceMs}\u0000${s.evaluatedAtMs}`;
+  const left = a.map(key).sort();
+  const right = b.map(key).sort();
+  return left.length === right.length && left.every((k, i) => k === right[i]);
 }
 
 /** Filters of {@link AlertStateStore.history}. */
@@ -181,6 +207,12 @@ export class SqliteAlertStore implements AlertStateStore, AlertRuleStore {
     this.byRule = db.prepare('SELECT * FROM alert_state WHERE rule_id = ? ORDER BY grp');
     this.forget = db.prepare('DELETE FROM alert_state WHERE rule_id = ?');
     this.write = db.transaction((c: AlertCommit) => {
+      if (c.basis !== undefined) {
+        const stored = (this.byRule.all(c.basis.ruleId) as StateRow[]).map(toState);
+        if (!sameAlertStates(stored, c.basis.states)) {
+          throw new AlertCommitConflictError(c.basis.ruleId);
+        }
+      }
       for (const s of c.states) this.upsert.run({ ...s, projectId: c.projectId });
       for (const t of c.transitions) {
         this.append.run(c.projectId, t.ruleId, t.group, t.atMs, JSON.stringify(t));
