@@ -1,11 +1,17 @@
 import path from 'node:path';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteStore, type SqliteSpanStore } from '../src/index.js';
+import { Auth } from '../src/auth/auth.js';
+import { openSqliteKeyStore } from '../src/auth/sqlite-key-store.js';
+import { createApp, openSqliteStore, type SqliteSpanStore } from '../src/index.js';
 import { createPricer, type Pricer } from '../src/prices/pricer.js';
-import type { EffectivePrice, PriceOverrideJson } from '../src/prices/routes.js';
+import {
+  createPriceRoutes,
+  type EffectivePrice,
+  type PriceOverrideJson,
+} from '../src/prices/routes.js';
 import { openSqlitePriceStore } from '../src/prices/sqlite-override-store.js';
-import { tempDir } from './helpers.js';
+import { otlpJson, tempDir } from './helpers.js';
 import { call, callsBySpan, chatSpan, ingestInto, pricedApp } from './prices-helpers.js';
 
 const MARCH = Date.UTC(2026, 2, 1);
@@ -367,6 +373,84 @@ describe('price overrides: GET/PUT/DELETE /api/prices and ingest (SQLite)', () =
     } finally {
       other.close();
       await other.store.close();
+    }
+  });
+});
+
+describe('price overrides behind API keys', () => {
+  it('takes the project from the key: one project never changes or sees another one’s prices', async () => {
+    const tmp = tempDir();
+    const dbPath = path.join(tmp.dir, 'pilotlight.db');
+    const store = openSqliteStore({ path: dbPath, synchronous: 'normal' });
+    const keys = openSqliteKeyStore(dbPath);
+    const pricer = await createPricer({
+      store: openSqlitePriceStore(dbPath),
+      refreshIntervalMs: 0,
+    });
+    try {
+      const auth = new Auth(keys);
+      expect(await auth.createProject('acme')).toBe(true);
+      expect(await auth.createProject('globex')).toBe(true);
+      const acme = await auth.createKey('acme');
+      const globex = await auth.createKey('globex');
+      if (typeof acme === 'string' || typeof globex === 'string') throw new Error('no key');
+      const app = createApp({
+        store,
+        auth,
+        pricesFor: pricer.pricesFor,
+        apiRoutes: [createPriceRoutes({ prices: pricer, projectId: 'default' })],
+      });
+      const send = (key: string | null, method: string, url: string, body?: unknown) =>
+        app.request(url, {
+          method,
+          headers: {
+            'content-type': 'application/json',
+            ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      const entry = {
+        model: 'gpt-4o',
+        inputPerMTok: 1,
+        outputPerMTok: 1,
+        effectiveFrom: '2026-01-01',
+      };
+      expect((await send(null, 'PUT', '/api/prices', { entries: [entry] })).status).toBe(401);
+      expect((await send(acme.key, 'PUT', '/api/prices', { entries: [entry] })).status).toBe(200);
+
+      // The same span, sent with each key; its attributes name no project that counts.
+      const span = chatSpan(
+        'gpt-4o',
+        MARCH,
+        { input: 1000, output: 0 },
+        { 'pilotlight.project': 'acme' },
+      );
+      for (const key of [acme.key, globex.key]) {
+        const res = await send(key, 'POST', '/v1/traces', otlpJson([span]));
+        expect(res.status).toBe(200);
+      }
+      expect((await callsBySpan(store, 'acme')).get(span.spanId)?.costUsd).toBeCloseTo(
+        1000 / 1e6,
+        15,
+      );
+      expect((await callsBySpan(store, 'globex')).get(span.spanId)?.costUsd).toBeCloseTo(
+        2500 / 1e6,
+        15,
+      );
+
+      const seen = (await (
+        await send(globex.key, 'GET', '/api/prices?model=gpt-4o')
+      ).json()) as PricesBody;
+      expect(seen.overrides).toEqual([]);
+      expect(seen.data).toMatchObject([{ source: 'default', inputPerMTok: 2.5 }]);
+      expect((await send(globex.key, 'DELETE', '/api/prices/gpt-4o')).status).toBe(404);
+      expect((await send(acme.key, 'DELETE', '/api/prices/gpt-4o')).status).toBe(200);
+    } finally {
+      pricer.close();
+      await pricer.store.close();
+      await keys.close();
+      await store.close();
+      tmp.remove();
     }
   });
 });

@@ -1,11 +1,11 @@
 /** Helpers of the price override and re-pricing tests. */
 import type { CallRecord } from '@pilotlight/conventions';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { createApp } from '../src/index.js';
 import type { Pricer } from '../src/prices/pricer.js';
 import { createPriceRoutes } from '../src/prices/routes.js';
 import { ROLLUP_BUCKETS_SEC, RollupBatch, toStoredRollupRow } from '../src/rollups/rollup.js';
-import { ingestRoutes } from '../src/routes/ingest.js';
+import type { ProjectEnv } from '../src/routes/project-context.js';
 import type { ReadSideStore, SpanCursor, SpanStore } from '../src/store/store.js';
 import { hexId, type JsonSpanSpec, otlpJson } from './helpers.js';
 import { type ComparableRollup, comparableRollups } from './postgres-fixture.js';
@@ -14,21 +14,22 @@ import { type ComparableRollup, comparableRollups } from './postgres-fixture.js'
 export const PROJECT_HEADER = 'x-test-project';
 
 /**
- * The collector app with ingest priced by `pricer` and the price routes mounted, as
- * `createApp` will wire them; the project of a request comes from {@link PROJECT_HEADER}.
+ * The collector app as `startCollector` wires pricing: ingest priced by `pricer`, the price
+ * routes mounted; the project of a request comes from {@link PROJECT_HEADER}.
  */
 export function pricedApp(store: SpanStore, pricer: Pricer, now?: () => number): Hono {
-  const app = new Hono<{ Variables: { projectId: string } }>();
+  const app = new Hono();
   app.use('*', async (c, next) => {
     const project = c.req.header(PROJECT_HEADER);
-    if (project !== undefined) c.set('projectId', project);
+    // The variable the auth middleware sets (ProjectVariables); this app declares no Env.
+    if (project !== undefined) (c as unknown as Context<ProjectEnv>).set('projectId', project);
     await next();
   });
-  app.route('/', ingestRoutes({ store, projectId: 'default', pricesFor: pricer.pricesFor }));
   app.route(
     '/',
     createApp({
       store,
+      pricesFor: pricer.pricesFor,
       apiRoutes: [
         createPriceRoutes({
           prices: pricer,
