@@ -1,34 +1,25 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fmtPct } from '../src/app/format.ts';
-import { type Stack, startStack, type Watch, watchedPage, XSS_CORPUS, XSS_MODEL } from './stack.ts';
-
-const packageDir = join(import.meta.dirname, '..');
-const ARTIFACTS = join(packageDir, 'test-artifacts');
-const SCREENSHOTS = join(packageDir, 'screenshots');
+import {
+  type Stack,
+  screenshot,
+  startStack,
+  type Watch,
+  watchedPage,
+  XSS_CORPUS,
+  XSS_MODEL,
+} from './stack.ts';
 
 let stack: Stack;
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   stack = await startStack();
 });
 
 afterAll(async () => {
   await stack?.close();
 });
-
-/**
- * Saves the page to the run's artifacts (gitignored). With UPDATE_SCREENSHOTS=1 it also
- * refreshes the committed copy the README shows, so an ordinary run leaves the tree clean.
- */
-async function screenshot(page: Page, name: string): Promise<void> {
-  const file = join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(file, join(SCREENSHOTS, `${name}.png`));
-}
 
 function expectClean(watch: Watch): void {
   expect(watch.consoleErrors).toEqual([]);

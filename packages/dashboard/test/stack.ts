@@ -6,7 +6,7 @@
 // collector depends on the dashboard (it serves dist/app), and turbo refuses a cycle even
 // through devDependencies. The tests reach it as a workspace sibling (root node_modules),
 // from its sources through the @pilotlight/source condition, so no build order is needed.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,21 @@ export const XSS_CORPUS = [
 
 /** A model name that is itself markup (it shows in the table, the waterfall and the legends). */
 export const XSS_MODEL = '<img src=x onerror=alert(7)>';
+
+const packageDir = join(import.meta.dirname, '..');
+const ARTIFACTS = join(packageDir, 'test-artifacts');
+const SCREENSHOTS = join(packageDir, 'screenshots');
+
+/**
+ * Saves the page to the run's artifacts (gitignored). With UPDATE_SCREENSHOTS=1 it also
+ * refreshes the committed copy the README shows, so an ordinary run leaves the tree clean.
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(file, join(SCREENSHOTS, `${name}.png`));
+}
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 

@@ -53,9 +53,27 @@ export class ApiError extends Error {
   }
 }
 
-/** Where the API key lives: this tab's session only, never localStorage. */
+/**
+ * Where the API key lives: `sessionStorage`, so it stays with this tab (a reload keeps it,
+ * closing the tab forgets it) and is never written to disk for other tabs or later
+ * sessions as `localStorage` would. It is sent only in the `Authorization` header: never
+ * in a URL, a log or the page.
+ */
 const KEY_STORAGE = 'pilotlight.apiKey';
-const authListeners = new Set<() => void>();
+
+/** Why the collector refused this tab: see {@link onAuthRequired}. */
+export interface AuthRequired {
+  /**
+   * `missing`: the tab sent no key and the collector wants one; `rejected`: the key this
+   * tab was using stopped working (revoked, or the collector's keys changed), so it has
+   * been forgotten.
+   */
+  reason: 'missing' | 'rejected';
+  /** The collector's own message. */
+  message: string;
+}
+
+const authListeners = new Set<(event: AuthRequired) => void>();
 
 /** The key the user gave for this browser session, if any. */
 export function getApiKey(): string | null {
@@ -69,11 +87,49 @@ export function setApiKey(key: string | null): void {
 }
 
 /** Called whenever the collector answers 401: the app then asks for a key. */
-export function onAuthRequired(listener: () => void): () => void {
+export function onAuthRequired(listener: (event: AuthRequired) => void): () => void {
   authListeners.add(listener);
   return () => {
     authListeners.delete(listener);
   };
+}
+
+/** The outcome of {@link checkKey}. */
+export type KeyCheck =
+  | {
+      ok: true;
+      /** The key's project, read from its newest call; null while the project has none. */
+      projectId: string | null;
+    }
+  | { ok: false; status: number; message: string };
+
+/** Shown when the collector answers 401 to a key typed into the sign-in form. */
+export const KEY_REFUSED_MESSAGE =
+  'The collector did not accept this key. Check that it was copied whole and has not been revoked.';
+
+/**
+ * Tries `key` with the cheapest project read (`GET /api/spans?limit=1`) without keeping it
+ * or telling the {@link onAuthRequired} listeners: the sign-in form keeps the key only when
+ * this says it works. A 403 (an admin key, which may not read data) carries the
+ * collector's message.
+ */
+export async function checkKey(key: string): Promise<KeyCheck> {
+  let res: Response;
+  try {
+    res = await fetch('/api/spans?limit=1', {
+      headers: { accept: 'application/json', authorization: `Bearer ${key}` },
+    });
+  } catch {
+    return { ok: false, status: 0, message: 'The collector did not answer. Is it running?' };
+  }
+  if (res.ok) {
+    const body = (await res.json().catch(() => null)) as SpanPage | null;
+    const projectId = body?.data?.[0]?.projectId;
+    return { ok: true, projectId: typeof projectId === 'string' ? projectId : null };
+  }
+  if (res.status === 401) return { ok: false, status: 401, message: KEY_REFUSED_MESSAGE };
+  const { message } = await readError(res);
+  return { ok: false, status: res.status, message };
 }
 
 /** An error answer's field problems (`{ issues: [{ path, message }] }`). */
@@ -82,13 +138,28 @@ export interface ApiIssue {
   message: string;
 }
 
+/** The collector's `{ message, issues }` of an error answer, or its status line. */
+async function readError(res: Response): Promise<{ message: string; issues: ApiIssue[] }> {
+  let message = `${res.status} ${res.statusText}`;
+  let issues: ApiIssue[] = [];
+  try {
+    const body = (await res.json()) as { message?: unknown; issues?: unknown };
+    if (typeof body.message === 'string') message = body.message;
+    if (Array.isArray(body.issues)) issues = body.issues as ApiIssue[];
+  } catch {
+    // Not JSON: keep the status line.
+  }
+  return { message, issues };
+}
+
 async function request<T>(
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   options: { body?: unknown; signal?: AbortSignal | undefined } = {},
 ): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  // A collector on loopback without keys opens directly; one with keys answers 401 first.
+  // A collector in zero-config local mode answers without a key; one with keys answers 401
+  // first, and the app asks for one.
   const key = getApiKey();
   if (key !== null) headers.authorization = `Bearer ${key}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -98,16 +169,15 @@ async function request<T>(
     body: options.body === undefined ? null : JSON.stringify(options.body),
     signal: options.signal ?? null,
   });
-  if (res.status === 401) for (const l of authListeners) l();
   if (!res.ok) {
-    let message = `${res.status} ${res.statusText}`;
-    let issues: ApiIssue[] = [];
-    try {
-      const body = (await res.json()) as { message?: unknown; issues?: unknown };
-      if (typeof body.message === 'string') message = body.message;
-      if (Array.isArray(body.issues)) issues = body.issues as ApiIssue[];
-    } catch {
-      // Not JSON: keep the status line.
+    const { message, issues } = await readError(res);
+    // A 401 to a request sent before the user signed in (or out) is stale: only one sent
+    // with the tab's current key (or lack of one) says something about it. An aborted
+    // request's page is gone (often because an earlier 401 already showed the sign-in).
+    if (res.status === 401 && getApiKey() === key && !options.signal?.aborted) {
+      if (key !== null) setApiKey(null);
+      const event: AuthRequired = { reason: key === null ? 'missing' : 'rejected', message };
+      for (const l of authListeners) l(event);
     }
     throw new ApiError(res.status, message, issues);
   }

@@ -10,6 +10,7 @@ import { OverviewPage } from './pages/overview.js';
 import { TracePage } from './pages/trace.js';
 import { DEFAULT_RANGE, RANGES } from './range.js';
 import { type Location, onLinkClick, updateQuery, useLocation } from './router.js';
+import { ProjectBadge, SignIn, type SignInReason } from './sign-in.js';
 import './styles.css';
 
 /** Auto-refresh periods offered in the header (0 = off). */
@@ -87,36 +88,6 @@ function TimePicker(props: { loc: Location; nowMs: number }) {
   );
 }
 
-function KeyPrompt(props: { refused: boolean; onKey: (key: string) => void }) {
-  return (
-    <section class="key-prompt" aria-labelledby="key-title">
-      <h1 id="key-title">API key needed</h1>
-      <p>
-        This collector asks for an API key. It is kept for this browser tab only (session storage)
-        and sent with every request as a bearer token.
-      </p>
-      {props.refused ? (
-        <p class="error-box state" role="alert">
-          The collector refused that key.
-        </p>
-      ) : null}
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          const key = String(new FormData(e.currentTarget).get('key') ?? '').trim();
-          if (key !== '') props.onKey(key);
-        }}
-      >
-        <label>
-          API key
-          <input name="key" type="password" autocomplete="off" required size={40} />
-        </label>{' '}
-        <button type="submit">Continue</button>
-      </form>
-    </section>
-  );
-}
-
 function App() {
   const loc = useLocation();
   const [nowMs, setNowMs] = useState(() => Date.now());
@@ -125,8 +96,34 @@ function App() {
     return (REFRESH_CHOICES_SEC as readonly number[]).includes(saved) ? saved : 0;
   });
 
-  const [needKey, setNeedKey] = useState<{ refused: boolean } | null>(null);
-  useEffect(() => onAuthRequired(() => setNeedKey({ refused: getApiKey() !== null })), []);
+  // The sign-in view replaces everything the collector returned (pages and header data)
+  // whenever it answers 401; `session` counts sign-ins, so per-key state starts afresh.
+  const [signIn, setSignIn] = useState<SignInReason | null>(null);
+  const [keyed, setKeyed] = useState(() => getApiKey() !== null);
+  const [session, setSession] = useState<{ n: number; projectId: string | null }>({
+    n: 0,
+    projectId: null,
+  });
+  useEffect(
+    () =>
+      onAuthRequired((event) => {
+        setKeyed(false);
+        // The first refusal explains; later ones from the same page load add nothing.
+        setSignIn(
+          (shown) =>
+            shown ??
+            (event.reason === 'rejected'
+              ? { kind: 'rejected' }
+              : { kind: 'missing', message: event.message }),
+        );
+      }),
+    [],
+  );
+  const signOut = () => {
+    setApiKey(null);
+    setKeyed(false);
+    setSignIn({ kind: 'signed-out' });
+  };
 
   // In-app links route without a page load (Enter on a link fires the same click).
   useEffect(() => {
@@ -173,6 +170,28 @@ function App() {
       ? loc.path === '/' || loc.path === '/overview'
       : loc.path.startsWith(href) || (href === '/calls' && trace !== null);
 
+  if (signIn !== null) {
+    return (
+      <div class="shell">
+        <header class="top">
+          <span class="brand">pilotlight</span>
+        </header>
+        <main>
+          <SignIn
+            reason={signIn}
+            onSignIn={(key, projectId) => {
+              setApiKey(key);
+              setKeyed(true);
+              setSession((s) => ({ n: s.n + 1, projectId }));
+              setSignIn(null);
+              setNowMs(Date.now());
+            }}
+          />
+        </main>
+      </div>
+    );
+  }
+
   return (
     <div class="shell">
       <header class="top">
@@ -191,9 +210,7 @@ function App() {
           ))}
         </nav>
         <div class="controls">
-          <span class="project" title="The collector stores every call under one project for now">
-            Project: default
-          </span>
+          <ProjectBadge key={session.n} keyed={keyed} knownId={session.projectId} nowMs={nowMs} />
           <TimePicker loc={loc} nowMs={nowMs} />
           <label>
             Auto-refresh
@@ -211,22 +228,14 @@ function App() {
           <button type="button" onClick={() => setNowMs(Date.now())}>
             Refresh
           </button>
+          {keyed ? (
+            <button type="button" onClick={signOut}>
+              Sign out
+            </button>
+          ) : null}
         </div>
       </header>
-      <main>
-        {needKey ? (
-          <KeyPrompt
-            refused={needKey.refused}
-            onKey={(key) => {
-              setApiKey(key);
-              setNeedKey(null);
-              setNowMs(Date.now());
-            }}
-          />
-        ) : (
-          page
-        )}
-      </main>
+      <main>{page}</main>
     </div>
   );
 }
