@@ -97,7 +97,12 @@ describe('a collector on PostgreSQL while the database goes away and comes back'
       await proxy.stop(); // connections cut, new ones refused
       await eventually('ingest refused', () => (statuses.get(503) ?? 0) > refusedBefore);
       expect(await readyz()).toBe(503);
-      expect((await fetch(`${url}/api/spans?limit=1`)).status).toBe(503);
+      // Queries of every kind: spans, alerts, drift monitors.
+      for (const route of ['/api/spans?limit=1', '/api/alerts', '/api/drift/monitors']) {
+        const res = await fetch(`${url}${route}`);
+        expect([route, res.status]).toEqual([route, 503]);
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
       await sleep(1_000);
       await proxy.start(); // same port: the database is back
       await eventually('ready again', async () => (await readyz()) === 200);

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { withClient } from '../store/postgres/client.js';
+import { toStoreError } from '../store/postgres/errors.js';
 import { PostgresOutboxStore } from './postgres-outbox-store.js';
 import type { AlertRule } from './rule.js';
 import {
@@ -117,8 +119,20 @@ export class PostgresAlertStore implements AlertStateStore, AlertRuleStore {
     return new PostgresAlertStore(pool, schema, outbox);
   }
 
+  /** A query whose connection failures reject with `PostgresUnavailableError` (answered 503). */
+  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
   async load(ruleId: string): Promise<AlertState[]> {
-    const r = await this.pool.query<StateRow>(
+    const r = await this.query<StateRow>(
       `SELECT * FROM ${this.schema}.alert_state WHERE rule_id = $1 ORDER BY grp`,
       [ruleId],
     );
@@ -129,9 +143,7 @@ export class PostgresAlertStore implements AlertStateStore, AlertRuleStore {
   }
 
   async commit(c: AlertCommit): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.inTransaction(async (client) => {
       if (c.basis !== undefined) {
         // Commits of one rule take turns; each checks nobody committed since it loaded.
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
@@ -175,23 +187,36 @@ export class PostgresAlertStore implements AlertStateStore, AlertRuleStore {
         );
       }
       await this.outbox.enqueueOn(client, c.outbox);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+    });
+  }
+
+  /** Runs `fn` in a transaction; connection failures reject with `PostgresUnavailableError`. */
+  private async inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    try {
+      return await withClient(this.pool, async (client) => {
+        await client.query('BEGIN');
+        try {
+          const result = await fn(client);
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      });
+    } catch (error) {
+      throw toStoreError(error);
     }
   }
 
   async current(projectId: string, statuses?: readonly AlertStatus[]): Promise<StoredAlertState[]> {
     const r =
       statuses === undefined || statuses.length === 0
-        ? await this.pool.query<StateRow>(
+        ? await this.query<StateRow>(
             `SELECT * FROM ${this.schema}.alert_state WHERE project_id = $1 ORDER BY rule_id, grp`,
             [projectId],
           )
-        : await this.pool.query<StateRow>(
+        : await this.query<StateRow>(
             `SELECT * FROM ${this.schema}.alert_state WHERE project_id = $1 AND status = ANY($2)
              ORDER BY rule_id, grp`,
             [projectId, [...statuses]],
@@ -211,7 +236,7 @@ export class PostgresAlertStore implements AlertStateStore, AlertRuleStore {
     if (query.toMs !== undefined) add('at_ms < ?', query.toMs);
     if (query.beforeSeq !== undefined) add('seq < ?', query.beforeSeq);
     params.push(query.limit);
-    const r = await this.pool.query<{ seq: string; project_id: string; transition: Transition }>(
+    const r = await this.query<{ seq: string; project_id: string; transition: Transition }>(
       `SELECT seq, project_id, transition FROM ${this.schema}.alert_history
        WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.length}`,
       params,
@@ -224,16 +249,16 @@ export class PostgresAlertStore implements AlertStateStore, AlertRuleStore {
   }
 
   async deleteRule(ruleId: string): Promise<void> {
-    await this.pool.query(`DELETE FROM ${this.schema}.alert_state WHERE rule_id = $1`, [ruleId]);
+    await this.query(`DELETE FROM ${this.schema}.alert_state WHERE rule_id = $1`, [ruleId]);
   }
 
   async listRules(projectId?: string): Promise<AlertRule[]> {
     const r =
       projectId === undefined
-        ? await this.pool.query<{ id: string; rule: string }>(
+        ? await this.query<{ id: string; rule: string }>(
             `SELECT id, rule FROM ${this.schema}.alert_rule ORDER BY id`,
           )
-        : await this.pool.query<{ id: string; rule: string }>(
+        : await this.query<{ id: string; rule: string }>(
             `SELECT id, rule FROM ${this.schema}.alert_rule WHERE project_id = $1 ORDER BY id`,
             [projectId],
           );
@@ -241,7 +266,7 @@ export class PostgresAlertStore implements AlertStateStore, AlertRuleStore {
   }
 
   async getRule(id: string): Promise<AlertRule | null> {
-    const r = await this.pool.query<{ rule: string }>(
+    const r = await this.query<{ rule: string }>(
       `SELECT rule FROM ${this.schema}.alert_rule WHERE id = $1`,
       [id],
     );
@@ -251,7 +276,7 @@ export class PostgresAlertStore implements AlertStateStore, AlertRuleStore {
 
   async putRule(rule: AlertRule, nowMs: number): Promise<{ created: boolean }> {
     // xmax = 0 only for a freshly inserted row: tells insert from update in one statement.
-    const r = await this.pool.query<{ created: boolean }>(
+    const r = await this.query<{ created: boolean }>(
       `INSERT INTO ${this.schema}.alert_rule (id, project_id, rule, created_at_ms, updated_at_ms)
        VALUES ($1, $2, $3, $4, $4)
        ON CONFLICT (id) DO UPDATE SET project_id = EXCLUDED.project_id, rule = EXCLUDED.rule,
@@ -263,18 +288,10 @@ export class PostgresAlertStore implements AlertStateStore, AlertRuleStore {
   }
 
   async removeRule(id: string): Promise<boolean> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.inTransaction(async (client) => {
       await client.query(`DELETE FROM ${this.schema}.alert_state WHERE rule_id = $1`, [id]);
       const r = await client.query(`DELETE FROM ${this.schema}.alert_rule WHERE id = $1`, [id]);
-      await client.query('COMMIT');
       return r.rowCount === 1;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { toStoreError } from '../store/postgres/errors.js';
 import {
   type NewOutboxEntry,
   type OutboxEntry,
@@ -79,8 +80,24 @@ export class PostgresOutboxStore implements OutboxStore {
     return new PostgresOutboxStore(pool, table);
   }
 
+  /** A query whose connection failures reject with `PostgresUnavailableError` (answered 503). */
+  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
   async enqueue(entries: readonly NewOutboxEntry[]): Promise<number> {
-    return this.enqueueOn(this.pool, entries);
+    try {
+      return await this.enqueueOn(this.pool, entries);
+    } catch (error) {
+      throw toStoreError(error);
+    }
   }
 
   /**
@@ -113,7 +130,7 @@ export class PostgresOutboxStore implements OutboxStore {
     owner: string,
     leaseUntilMs: number,
   ): Promise<OutboxEntry[]> {
-    const r = await this.pool.query<OutboxRow>(
+    const r = await this.query<OutboxRow>(
       `UPDATE ${this.table} SET lease_owner = $3, lease_until_ms = $4
        WHERE id IN (
          SELECT id FROM ${this.table}
@@ -141,7 +158,7 @@ export class PostgresOutboxStore implements OutboxStore {
     attempts: number,
     nowMs: number,
   ): Promise<boolean> {
-    const r = await this.pool.query(
+    const r = await this.query(
       `UPDATE ${this.table} SET status = 'delivered', attempts = $1, delivered_at_ms = $2,
          last_error = NULL, lease_owner = NULL, lease_until_ms = NULL
        WHERE id = $3 AND lease_owner = $4 AND status = 'pending'`,
@@ -157,7 +174,7 @@ export class PostgresOutboxStore implements OutboxStore {
     nextAttemptAtMs: number,
     error: string,
   ): Promise<boolean> {
-    const r = await this.pool.query(
+    const r = await this.query(
       `UPDATE ${this.table} SET attempts = $1, next_attempt_at_ms = $2, last_error = $3,
          lease_owner = NULL, lease_until_ms = NULL
        WHERE id = $4 AND lease_owner = $5 AND status = 'pending'`,
@@ -167,7 +184,7 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async markFailed(id: string, owner: string, attempts: number, error: string): Promise<boolean> {
-    const r = await this.pool.query(
+    const r = await this.query(
       `UPDATE ${this.table} SET status = 'failed', attempts = $1, last_error = $2,
          lease_owner = NULL, lease_until_ms = NULL
        WHERE id = $3 AND lease_owner = $4 AND status = 'pending'`,
@@ -177,7 +194,7 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async get(id: string): Promise<OutboxEntry | null> {
-    const r = await this.pool.query<OutboxRow>(`SELECT * FROM ${this.table} WHERE id = $1`, [id]);
+    const r = await this.query<OutboxRow>(`SELECT * FROM ${this.table} WHERE id = $1`, [id]);
     const row = r.rows[0];
     return row === undefined ? null : outboxEntryFromRow(row);
   }
@@ -186,11 +203,11 @@ export class PostgresOutboxStore implements OutboxStore {
     const limit = options.limit ?? 100;
     const r =
       options.status === undefined
-        ? await this.pool.query<OutboxRow>(
+        ? await this.query<OutboxRow>(
             `SELECT * FROM ${this.table} ORDER BY created_at_ms DESC, id LIMIT $1`,
             [limit],
           )
-        : await this.pool.query<OutboxRow>(
+        : await this.query<OutboxRow>(
             `SELECT * FROM ${this.table} WHERE status = $1 ORDER BY created_at_ms DESC, id LIMIT $2`,
             [options.status, limit],
           );
