@@ -13,6 +13,10 @@ const BENCHES: Record<string, { file: string; what: string }> = {
     file: 'sqlite-layout.ts',
     what: 'SQLite table layout: rowid-clustered vs WITHOUT ROWID',
   },
+  ingest: {
+    file: 'ingest-http.ts',
+    what: 'OTLP/HTTP ingest into SQLite against its decode and insert ceilings; overload; RSS',
+  },
   summary: {
     file: 'summary-query.ts',
     what: 'GET /api/summary cost from 100k to 10M stored calls',

@@ -1,4 +1,4 @@
-import { createPriceBook, type PriceBook } from '@pilotlight/conventions';
+import { type CallRecord, createPriceBook, type PriceBook } from '@pilotlight/conventions';
 import { Hono } from 'hono';
 import { DEFAULT_MAX_BODY_BYTES } from '../config.js';
 import { StoreUnavailableError, UnsupportedMediaTypeError } from '../errors.js';
@@ -72,6 +72,11 @@ export interface IngestOptions {
   maxPendingBytes?: number;
 }
 
+/** A record without its content (prompts, outputs, attributes): what metrics read. */
+function withoutContent(r: CallRecord): CallRecord {
+  return { ...r, input: null, output: null, attributes: {}, warnings: [] };
+}
+
 function partialSuccessMessage(decoded: DecodedTraces): string {
   const shown = decoded.rejected
     .slice(0, MAX_REASONS_IN_MESSAGE)
@@ -141,32 +146,37 @@ export function ingestRoutes(options: IngestOptions): Hono {
       pendingBytes -= heldBytes;
     }
     const records = decoded.spans.map((span) => toCallRecord(span, projectId, prices));
-    metrics?.recordSpansRejected('invalid', decoded.rejected.length);
-    pending.spans += records.length;
+    const rejected = decoded.rejected.length;
+    const message = rejected > 0 ? partialSuccessMessage(decoded) : '';
+    metrics?.recordSpansRejected('invalid', rejected);
+    const count = records.length;
+    pending.spans += count;
+    // Nothing below the await holds the decoded spans or the full records (prompts,
+    // outputs, attributes): a request waiting for its commit keeps only what metrics read,
+    // so the memory of the requests in flight stays small.
+    const insertion = (async () =>
+      hasReadSide(store)
+        ? (await store.insertCallsDetailed(projectId, records)).newIndexes
+        : (await store.insertCalls(projectId, records), null))();
+    const forMetrics = metrics === undefined ? [] : records.map(withoutContent);
     let newIndexes: readonly number[] | null = null;
     try {
-      if (hasReadSide(store)) {
-        newIndexes = (await store.insertCallsDetailed(projectId, records)).newIndexes;
-      } else {
-        await store.insertCalls(projectId, records);
-      }
+      newIndexes = await insertion;
     } catch (error) {
-      metrics?.recordSpansRejected('store_unavailable', records.length);
+      metrics?.recordSpansRejected('store_unavailable', count);
       throw new StoreUnavailableError(error);
     } finally {
-      pending.spans -= records.length;
+      pending.spans -= count;
     }
     if (metrics !== undefined) {
       // After the commit, and only calls stored now: a resent batch is not counted twice.
       // An engine that cannot tell new spans apart counts every one.
-      metrics.recordSpansAccepted(records.length);
-      if (newIndexes === null) for (const r of records) metrics.recordCall(r);
-      else for (const i of newIndexes) metrics.recordCall(records[i]!);
+      metrics.recordSpansAccepted(count);
+      if (newIndexes === null) for (const r of forMetrics) metrics.recordCall(r);
+      else for (const i of newIndexes) metrics.recordCall(forMetrics[i]!);
       metrics.observeIngestDuration((performance.now() - startedAt) / 1000);
     }
 
-    const rejected = decoded.rejected.length;
-    const message = rejected > 0 ? partialSuccessMessage(decoded) : '';
     if (type === JSON_TYPE) {
       // Full success leaves partialSuccess unset, as the OTLP specification asks.
       return c.json(

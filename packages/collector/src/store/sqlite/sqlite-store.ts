@@ -38,6 +38,12 @@ const BUSY_TIMEOUT_MS = 5_000;
  * keeps more of it in memory as the table grows.
  */
 const CACHE_SIZE_KIB = 32 * 1024;
+/**
+ * Page cache of the connection that only reads while a writer thread writes (KiB): the
+ * reads walk the start-time index and the rollups' primary key, both narrow ranges, so
+ * they need far less cache than the writer; every MiB here is resident memory.
+ */
+const READER_CACHE_SIZE_KIB = 8 * 1024;
 
 /** Prepared rollup reads kept (one per distinct query shape). */
 const MAX_CACHED_ROLLUP_STATEMENTS = 64;
@@ -153,6 +159,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     });
   const thread = threaded === false ? null : threaded;
   const local = thread === null ? createSqliteWriter(db) : null;
+  if (thread !== null) db.pragma(`cache_size = -${READER_CACHE_SIZE_KIB}`);
   /** Runs one write on the writer (thread or this one); resolves once it is committed. */
   const write = async <T>(op: WriteOp): Promise<T> => {
     if (thread !== null) return (await thread.write(op)) as T;

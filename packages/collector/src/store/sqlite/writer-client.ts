@@ -4,6 +4,15 @@ import { Worker } from 'node:worker_threads';
 import type { WriteOp } from './writer.js';
 import type { WriterReply, WriterRequest, WriterWorkerData } from './writer-worker.js';
 
+/**
+ * V8 limits of the writer thread (MiB). Its live data is the groups being committed
+ * (admission control bounds them to some thousands of rows); a small young generation
+ * keeps the resident memory of its garbage small, and the old-generation cap only stops a
+ * runaway (the thread then exits and writes fail as 503s).
+ */
+const WRITER_YOUNG_GENERATION_MB = 8;
+const WRITER_OLD_GENERATION_MB = 512;
+
 /** The main thread's handle on the writer thread. */
 export interface WriterClient {
   /** Posts a write; resolves with its result once its transaction has committed. */
@@ -34,13 +43,17 @@ function workerSource(): { url: URL; typescript: boolean } | null {
 export function startWriterThread(data: WriterWorkerData): WriterClient | null {
   const source = workerSource();
   if (source === null) return null;
+  const resourceLimits = {
+    maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB,
+    maxOldGenerationSizeMb: WRITER_OLD_GENERATION_MB,
+  };
   const worker = source.typescript
     ? // Node 20 workers do not inherit tsx's loader hooks; register them in the worker.
       new Worker(
         `import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(source.url.href)}, ${JSON.stringify(source.url.href)}))`,
-        { eval: true, workerData: data },
+        { eval: true, workerData: data, resourceLimits },
       )
-    : new Worker(source.url, { workerData: data });
+    : new Worker(source.url, { workerData: data, resourceLimits });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let failure: Error | null = null;

@@ -1,0 +1,60 @@
+/**
+ * The collector app for `ingest-http.ts`, in its own process: `BENCH_MODE` is
+ * - `store`: SQLite with the writer thread (the default store),
+ * - `inline`: SQLite written on the event loop that also parses (the earlier design),
+ * - `decode`: the same app with a store that acknowledges without writing: the ceiling of
+ *   HTTP + decoding + normalising on this machine,
+ * - `admit` / `no-admit`: the ingest route alone on the writer-thread store, with the
+ *   default admission limits / with admission control off (the overload comparison).
+ * Prints `listening on URL` once ready. `BENCH_DB` is the SQLite file.
+ */
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createApp, openSqliteStore, type SpanStore } from '../src/index.js';
+import { ingestRoutes } from '../src/routes/ingest.js';
+
+const mode = process.env.BENCH_MODE ?? 'store';
+const dbPath = process.env.BENCH_DB ?? '/tmp/pilotlight-ingest-bench.db';
+
+const noStore: SpanStore = {
+  async insertCalls(_projectId, records) {
+    return { inserted: records.length, duplicates: 0 };
+  },
+  async listCalls() {
+    return { data: [], next: null };
+  },
+  async getTrace() {
+    return [];
+  },
+  async ping() {},
+  async close() {},
+};
+
+const store =
+  mode === 'decode' ? noStore : openSqliteStore({ path: dbPath, writerThread: mode !== 'inline' });
+let app: Hono;
+if (mode === 'admit' || mode === 'no-admit') {
+  app = new Hono();
+  const off = mode === 'no-admit' ? { maxPendingSpans: Infinity, maxPendingBytes: Infinity } : {};
+  app.route('/', ingestRoutes({ store, projectId: 'default', ...off }));
+} else {
+  app = createApp({ store });
+}
+const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+  console.log(`listening on http://127.0.0.1:${info.port}`);
+});
+process.on('SIGTERM', () => {
+  server.close(() => {
+    store.close().then(() => process.exit(0));
+  });
+  if ('closeIdleConnections' in server) server.closeIdleConnections();
+});
+if (process.env.BENCH_MEMORY_LOG === '1') {
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const mb = (x: number) => (x / 1048576).toFixed(0);
+    console.error(
+      `memory: rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}`,
+    );
+  }, 5000).unref();
+}
