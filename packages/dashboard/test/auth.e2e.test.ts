@@ -2,12 +2,12 @@
 // real key store (SQLite, the same file as the calls), keys made through its Auth class,
 // calls sent over OTLP/HTTP with each project's key, driven in headless Chromium.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { createApp, openSqliteStore } from '@pilotlight/collector';
+import { createApp, openDriftAndAlerts, openSqliteStore } from '@pilotlight/collector';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The collector's index does not export its auth module (yet): reached as a workspace
@@ -174,7 +174,9 @@ beforeAll(async () => {
   const store = openSqliteStore({ path: dbPath });
   const keys = openSqliteKeyStore(dbPath);
   auth = new Auth(keys);
-  const app = createApp({ store, auth });
+  // Drift monitors and alerting as `pilotlight serve` mounts them (jobs off: runs on demand).
+  const jobs = openDriftAndAlerts({ dbPath: store.path, store, projectId: 'default' });
+  const app = createApp({ store, auth, apiRoutes: [jobs.routes] });
   app.route('/', createDashboardRoutes());
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {
@@ -189,6 +191,7 @@ beforeAll(async () => {
       server.close(() => resolve());
       if ('closeIdleConnections' in server) server.closeIdleConnections();
     });
+    jobs.close();
     await auth.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -370,6 +373,47 @@ describe('dashboard on a collector with API keys', () => {
     expect(
       watch.answers.filter((a) => a.key === acmeSecondKey && [401, 403].includes(a.status)),
     ).toEqual([]);
+    await expectKeyHidden(page, watch, acmeSecondKey);
+    expect(watch.consoleErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('saves a drift report with the key, since a plain link could not send it', async () => {
+    const created = await fetch(`${url}/api/drift/monitors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${acmeSecondKey}` },
+      body: JSON.stringify({
+        id: 'acme-models',
+        feature: 'model',
+        referenceWindow: { type: 'previous' },
+        currentWindow: { windowSec: 3600 },
+        minSamples: 1,
+      }),
+    });
+    expect(created.status, await created.text()).toBe(201);
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    const { page, watch } = await watchedPage(context);
+    await page.goto(`${url}/drift`);
+    await signIn(page, acmeSecondKey);
+    const row = page.locator('tr[data-monitor-id="acme-models"]');
+    await row.getByRole('button', { name: 'Run now' }).click();
+    await page.locator('table.drift-runs tbody tr').first().waitFor();
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download full report (HTML)' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^drift-acme-models-\d+\.html$/);
+    const html = readFileSync((await download.path()) as string, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/i);
+    // The report of the key's project, with its five calls in the current window.
+    const text = html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ');
+    expect(text).toContain('Project acme');
+    expect(text).toMatch(/Current size 5\b/);
+    expect(text).not.toContain('rival');
+    expect(
+      watch.answers.filter((a) => a.path.startsWith('/api/drift/report?')).map((a) => a.status),
+    ).toEqual([200]);
     await expectKeyHidden(page, watch, acmeSecondKey);
     expect(watch.consoleErrors).toEqual([]);
     await context.close();

@@ -152,12 +152,13 @@ async function readError(res: Response): Promise<{ message: string; issues: ApiI
   return { message, issues };
 }
 
-async function request<T>(
+/** Sends a request with the tab's key; any answer but 2xx becomes an {@link ApiError}. */
+async function send(
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
-  options: { body?: unknown; signal?: AbortSignal | undefined } = {},
-): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  options: { body?: unknown; signal?: AbortSignal | undefined; accept?: string } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
   // A collector in zero-config local mode answers without a key; one with keys answers 401
   // first, and the app asks for one.
   const key = getApiKey();
@@ -181,8 +182,25 @@ async function request<T>(
     }
     throw new ApiError(res.status, message, issues);
   }
+  return res;
+}
+
+async function request<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  options: { body?: unknown; signal?: AbortSignal | undefined } = {},
+): Promise<T> {
+  const res = await send(method, path, options);
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
+}
+
+/**
+ * Any `GET` as a file (a report, an export), sent with the tab's key: what a plain link
+ * cannot do, since a navigation carries no `Authorization` header.
+ */
+export async function getFile(path: string, accept: string): Promise<Blob> {
+  return (await send('GET', path, { accept })).blob();
 }
 
 function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {

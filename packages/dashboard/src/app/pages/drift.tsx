@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, getAny, sendJson } from '../api.js';
+import { ApiError, getAny, getApiKey, getFile, sendJson } from '../api.js';
 import { ErrorBox, Loading, PALETTE } from '../components.js';
 import { DASH, fmtInt, fmtTime } from '../format.js';
 
@@ -320,13 +320,58 @@ function Runs(props: { monitor: Monitor; version: number; nowMs: number }) {
           ) : (
             <p class="muted">No distributions for this run.</p>
           )}
-          <p>
-            <a href={reportHref(props.monitor, run)} target="_blank" rel="noopener noreferrer">
-              Full report (HTML)
-            </a>
-          </p>
+          <ReportLink monitor={props.monitor} run={run} />
         </article>
       ) : null}
+    </>
+  );
+}
+
+/**
+ * The run's full report. A link opens it in a new tab, but a navigation carries no
+ * `Authorization` header, so with an API key the report is fetched with it and saved as a
+ * file instead (opened from the dashboard's origin it would fall under the dashboard's
+ * stricter Content-Security-Policy, which blocks the report's own styles).
+ */
+function ReportLink(props: { monitor: Monitor; run: Run }) {
+  const [error, setError] = useState<unknown>(null);
+  const [saving, setSaving] = useState(false);
+  const href = reportHref(props.monitor, props.run);
+  if (getApiKey() === null) {
+    return (
+      <p>
+        <a href={href} target="_blank" rel="noopener noreferrer">
+          Full report (HTML)
+        </a>
+      </p>
+    );
+  }
+  const save = async () => {
+    setError(null);
+    setSaving(true);
+    try {
+      const file = await getFile(href, 'text/html');
+      const url = URL.createObjectURL(file);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `drift-${props.monitor.id}-${props.run.ranAtMs}.html`;
+      a.click();
+      // The click has started the download; the object URL is not needed after it.
+      setTimeout(() => URL.revokeObjectURL(url), 0);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setSaving(false);
+    }
+  };
+  return (
+    <>
+      <p>
+        <button type="button" onClick={save} disabled={saving}>
+          {saving ? 'Downloading…' : 'Download full report (HTML)'}
+        </button>
+      </p>
+      {error ? <ErrorBox error={error} /> : null}
     </>
   );
 }
