@@ -1,4 +1,15 @@
 export * from './alerts/index.js';
+export { Auth, type CreatedKey, type Principal } from './auth/auth.js';
+export { authenticate, isLoopback, isLoopbackHost, projectRoutes } from './auth/http.js';
+export {
+  type ApiKeyInfo,
+  DEFAULT_PROJECT,
+  type KeyStore,
+  MAX_LIVE_KEYS_PER_PROJECT,
+  type Project,
+} from './auth/key-store.js';
+export { openPostgresKeyStore } from './auth/postgres-key-store.js';
+export { openSqliteKeyStore } from './auth/sqlite-key-store.js';
 export {
   type CollectorConfig,
   ConfigError,
@@ -29,6 +40,7 @@ export {
   type RetentionRunResult,
   startRetention,
 } from './jobs/retention.js';
+export * from './prices/index.js';
 export { type AlertRoutesDeps, createAlertRoutes } from './routes/alerts.js';
 export { MAX_AUDIT_PAGE_SIZE } from './routes/audit.js';
 export { auditRecords, deferAudit } from './routes/audit-context.js';

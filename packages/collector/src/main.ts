@@ -8,12 +8,14 @@ import { runKeysCommand, runProjectsCommand } from './auth/cli.js';
 import { ConfigError, findDefaultConfigFile, parseConfig } from './config.js';
 import { runDriftReportCommand } from './drift/cli.js';
 import { runExportCommand } from './export-cli.js';
+import { runRepriceCommand } from './prices/cli.js';
 import { InsecureBindError, startCollector } from './start.js';
 
-const USAGE = `Usage: pilotlight serve | projects | keys | export | drift report | demo
+const USAGE = `Usage: pilotlight serve | projects | keys | reprice | export | drift report | demo
 
   pilotlight projects create NAME    create a project (and list: pilotlight projects list)
   pilotlight keys create --project NAME   create an API key for a project, shown once (--help)
+  pilotlight reprice --from TIME [options]  re-price stored calls after a price change (--help)
   pilotlight export [options]        stream stored calls from a running collector (--help)
   pilotlight drift report [options]  compare feature distributions of two windows (--help)
   pilotlight demo                    send a minute of demo traffic to a running collector (checkout only)
@@ -114,6 +116,10 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'keys') {
     process.exitCode = await runKeysCommand(argv.slice(1));
+    return;
+  }
+  if (command === 'reprice') {
+    process.exitCode = await runRepriceCommand(argv.slice(1), process.env);
     return;
   }
   if (command === 'export') {

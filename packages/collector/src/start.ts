@@ -23,6 +23,7 @@ import {
   runBackgroundJobs,
 } from './jobs/background-jobs.js';
 import { startRetention } from './jobs/retention.js';
+import { createPriceRoutes, createPricer, openPriceStoreFor, type Pricer } from './prices/index.js';
 import { createApp, DEFAULT_PROJECT_ID } from './server.js';
 import { openPostgresStore, type PostgresSpanStore } from './store/postgres/index.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
@@ -162,7 +163,13 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
   let background: BackgroundJobs | undefined;
   let server: ReturnType<typeof serve> | undefined;
   let keyStore: KeyStore | undefined;
+  let pricer: Pricer | undefined;
   try {
+    // Per-project price overrides, effective from a date; the table everyone else uses.
+    pricer = await createPricer({
+      store: await openPriceStoreFor(store),
+      ...(options.prices === undefined ? {} : { base: options.prices.entries }),
+    });
     let auth: Auth | undefined;
     if (options.auth ?? true) {
       keyStore =
@@ -197,8 +204,12 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       ...(auth === undefined ? {} : { auth }),
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       ...(options.prices === undefined ? {} : { prices: options.prices }),
+      pricesFor: pricer.pricesFor,
       ...(options.dashboard === undefined ? {} : { dashboard: options.dashboard }),
-      ...(jobs === undefined ? {} : { apiRoutes: [jobs.routes] }),
+      apiRoutes: [
+        createPriceRoutes({ prices: pricer, projectId: DEFAULT_PROJECT_ID }),
+        ...(jobs === undefined ? [] : [jobs.routes]),
+      ],
       ...(options.metricsMaxModels === undefined
         ? {}
         : { metricsMaxModels: options.metricsMaxModels }),
@@ -227,6 +238,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       onError: (error) => console.error('pilotlight: background jobs:', error),
     });
     const running = background;
+    const prices = pricer;
     const shownHost = host.includes(':') ? `[${host}]` : host;
     let closing: Promise<void> | undefined;
     return {
@@ -248,6 +260,10 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
           .then(() => running.stop())
           .then(() => jobs?.close())
           .then(() => keyStore?.close())
+          .then(() => {
+            prices.close();
+            return prices.store.close();
+          })
           .then(() => store.close());
         return closing;
       },
@@ -257,6 +273,8 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     await background?.stop();
     jobs?.close();
     await keyStore?.close();
+    pricer?.close();
+    await pricer?.store.close();
     await store.close();
     throw error;
   }
