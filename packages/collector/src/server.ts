@@ -2,7 +2,7 @@ import type { PriceBook } from '@pilotlight/conventions';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Auth } from './auth/auth.js';
-import { authenticate, projectRoutes } from './auth/http.js';
+import { authenticate, projectRoutes, whoamiRoutes } from './auth/http.js';
 import {
   CollectorError,
   PayloadTooLargeError,
@@ -146,7 +146,10 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   if (hasAudit(store)) app.route('/', auditRoutes({ store, projectId }));
-  if (auth !== undefined) app.route('/', projectRoutes(auth));
+  if (auth !== undefined) {
+    app.route('/', projectRoutes(auth));
+    app.route('/', whoamiRoutes(auth));
+  }
   for (const routes of deps.apiRoutes ?? []) app.route('/', routes);
   if (deps.dashboard !== undefined) app.route('/', deps.dashboard);
 

@@ -85,6 +85,11 @@ describe('zero-config local mode (no key exists)', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: { projectId: string }[] };
     expect(body.data.map((r) => r.projectId)).toEqual(['default']);
+    expect(await (await get(c.base, '/api/whoami', null)).json()).toEqual({
+      projectId: 'default',
+      keyId: null,
+      mode: 'local',
+    });
   });
 
   it('refuses a request that does not come from this machine', async () => {
@@ -160,8 +165,13 @@ describe('API keys', () => {
     expect(proto.status).toBe(401);
     const status = RpcStatus.toObject(RpcStatus.decode(new Uint8Array(await proto.arrayBuffer())));
     expect((status as { code: number }).code).toBe(16);
-    // And the right key works.
+    // And the right key works; /api/whoami says for which project.
     expect((await get(c.base, '/api/spans', key)).status).toBe(200);
+    expect(await (await get(c.base, '/api/whoami', key)).json()).toEqual({
+      projectId: 'acme',
+      keyId: id,
+      mode: 'keys',
+    });
   });
 
   it('stores no plaintext key or secret anywhere in the database files', async () => {

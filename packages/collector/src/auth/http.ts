@@ -108,6 +108,21 @@ async function jsonObject(c: Context): Promise<unknown> {
 }
 
 /**
+ * `GET /api/whoami` → `{ projectId, keyId, mode }`: which project a key reads and writes
+ * (`mode` is `keys`, or `local` in zero-config local mode). Mount behind
+ * `authenticate(auth, 'project')`; a quick way to check a key before configuring senders.
+ */
+export function whoamiRoutes(auth: Auth): Hono {
+  const app = new Hono();
+  app.get('/api/whoami', async (context) => {
+    const c = context as unknown as Context<ProjectEnv>;
+    const mode = (await fromKeyStore(auth.hasKeys())) ? 'keys' : 'local';
+    return c.json({ projectId: c.get('projectId'), keyId: c.get('keyId'), mode });
+  });
+  return app;
+}
+
+/**
  * Project and key management, for admin keys (mount behind `authenticate(auth, 'admin')`):
  * - `GET /api/projects` → `{ data: projects }`;
  * - `POST /api/projects` `{ name }` → 201 with the project; 409 when the name is taken;
