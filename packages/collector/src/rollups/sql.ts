@@ -271,8 +271,14 @@ export function rollupSelectQuery(
   filter: SummaryFilter = {},
   table = ROLLUP_TABLE,
 ): SqlQuery {
+  if (dialect === 'sqlite') {
+    // One range scan of the primary key per range. SQLite does not turn an OR of ranges
+    // into several index ranges: it would scan every row of the project, all tiers.
+    const { sql, params } = rangeScans(projectId, ranges, filter, ROLLUP_COLUMNS.join(', '), table);
+    return { sql, params };
+  }
   const params: unknown[] = [projectId];
-  const p = (): string => (dialect === 'sqlite' ? '?' : `$${params.length}`);
+  const p = (): string => `$${params.length}`;
   const where = [`project_id = ${p()}`];
   if (ranges.length === 0) where.push('1 = 0');
   else {
@@ -297,6 +303,33 @@ export function rollupSelectQuery(
     sql: `SELECT ${ROLLUP_COLUMNS.join(', ')} FROM ${checkTable(table)} WHERE ${where.join(' AND ')}`,
     params,
   };
+}
+
+/** SQLite: `SELECT columns` of each range, `UNION ALL`, with the filters in each. */
+function rangeScans(
+  projectId: string,
+  ranges: readonly RollupRange[],
+  filter: SummaryFilter,
+  columns: string,
+  table: string,
+): SqlQuery {
+  const t = checkTable(table);
+  const params: unknown[] = [];
+  const filters: string[] = [];
+  const filterValues: unknown[] = [];
+  for (const [key, column] of FILTER_COLUMNS) {
+    const value = filter[key];
+    if (value === undefined) continue;
+    filters.push(` AND ${column} = ?`);
+    filterValues.push(value);
+  }
+  const scans = (ranges.length === 0 ? [null] : ranges).map((r) => {
+    params.push(projectId);
+    if (r === null) return `SELECT ${columns} FROM ${t} WHERE project_id = ? AND 1 = 0`;
+    params.push(r.bucketSec, r.fromMs, r.toMs, ...filterValues);
+    return `SELECT ${columns} FROM ${t} WHERE project_id = ? AND bucket_sec = ? AND bucket_start_ms >= ? AND bucket_start_ms < ?${filters.join('')}`;
+  });
+  return { sql: scans.join(' UNION ALL '), params };
 }
 
 /** The stored rows with these exact keys (for PostgreSQL's read-merge-write). */
