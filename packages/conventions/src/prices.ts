@@ -446,7 +446,8 @@ export interface TokenUsage {
 }
 
 /**
- * Cost of a call in USD, or null when it cannot be known (no price, no tokens).
+ * Cost of a call in USD, or null when it cannot be known: no price, no input count, or no
+ * output count for a model that bills output (never a figure that silently counts a side as 0).
  *
  * cost = (input − cacheRead − cacheWrite)·in + cacheRead·cachedIn + cacheWrite·cacheWriteRate + output·out,
  * all per million tokens; a missing cached or cache-write rate falls back to the input rate.
@@ -461,7 +462,10 @@ export function computeCostUsd(price: PriceEntry | null, usage: TokenUsage): num
   if (price === null) return null;
   const input = usage.inputTokens ?? null;
   const output = usage.outputTokens ?? null;
-  if (input === null && output === null) return null;
+  // A missing side would be priced as zero: an understated figure that looks exact. Only a
+  // model whose output is free (embeddings) may lack an output count.
+  if (input === null) return null;
+  if (output === null && price.outputPerMTok > 0) return null;
   const cacheRead = Math.max(0, usage.cacheReadInputTokens ?? 0);
   const cacheWrite = Math.max(0, usage.cacheCreationInputTokens ?? 0);
   const uncached = Math.max(0, (input ?? 0) - cacheRead - cacheWrite);

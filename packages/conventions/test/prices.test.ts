@@ -295,6 +295,24 @@ describe('createPriceBook with overrides', () => {
 });
 
 describe('computeCostUsd', () => {
+  it('never prices a missing token count as zero', () => {
+    const book = createPriceBook();
+    const chat = book.find('gpt-4o-mini');
+    expect(computeCostUsd(chat, { inputTokens: null, outputTokens: 7 })).toBeNull();
+    expect(computeCostUsd(chat, { inputTokens: 9, outputTokens: null })).toBeNull();
+    expect(computeCostUsd(chat, { inputTokens: 9, outputTokens: 7 })).toBeCloseTo(
+      (9 * 0.15 + 7 * 0.6) / 1e6,
+      15,
+    );
+    // Embeddings bill no output: an input count alone prices them.
+    const embeddings = book.find('text-embedding-3-small');
+    expect(embeddings?.outputPerMTok).toBe(0);
+    expect(computeCostUsd(embeddings, { inputTokens: 1000, outputTokens: null })).toBeCloseTo(
+      (1000 * embeddings!.inputPerMTok) / 1e6,
+      15,
+    );
+  });
+
   const book = createPriceBook();
 
   it('prices input and output per million tokens', () => {
