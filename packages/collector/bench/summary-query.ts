@@ -8,6 +8,11 @@
  * file opened by `openSqliteStore`. The calls table itself is left empty: summaries never
  * read it, and writing 10 million raw rows would only slow the seeding.
  *
+ * Besides the HTTP timing, the same summary is computed in-process (read + merge + JSON)
+ * two ways on the same file, interleaved: the store's read (one primary-key range scan
+ * per planned range, `UNION ALL`) and the earlier single `WHERE … OR …` read, which
+ * SQLite answers by scanning every rollup row of the project, all tiers.
+ *
  * Run: `npx tsx --conditions=@pilotlight/source bench/summary-query.ts [maxCalls]`
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,9 +25,12 @@ import { RollupBatch, type RollupCallInput, toStoredRollupRow } from '../src/rol
 import {
   mergeSketchBytes,
   rollupParams,
+  rollupSelectQuery,
   rollupUpsertSql,
   SKETCH_MERGE_FUNCTION,
+  storedRollupRowFromSqlValues,
 } from '../src/rollups/sql.js';
+import { planSummary, type SummaryOptions, summarize } from '../src/rollups/summary.js';
 
 const DAY = 86_400_000;
 const END = Date.UTC(2026, 9, 1);
@@ -105,7 +113,9 @@ async function main(): Promise<void> {
   console.log(
     `summary query: 30 days, groupBy=model, interval=1h; ${QUERIES} queries after 5 warm-ups`,
   );
-  console.log('calls       rollup rows  seed s   p50 ms  p95 ms  max ms  rows merged');
+  console.log(
+    'calls       rollup rows  seed s   p50 ms  p95 ms  max ms  rows merged | in-process p50/p95: range scans, OR scan',
+  );
   for (const calls of sizes) {
     const dir = mkdtempSync(path.join(tmpdir(), 'pilotlight-summary-bench-'));
     try {
@@ -131,10 +141,32 @@ async function main(): Promise<void> {
         const total = body.groups.reduce((s, g) => s + g.total.calls, 0);
         if (total !== calls) throw new Error(`summary counted ${total} calls, seeded ${calls}`);
       }
+      // In-process: the store's read against the earlier OR read, interleaved.
+      const options: SummaryOptions = { from: START, to: END, groupBy: 'model', intervalSec: 3600 };
+      const plan = planSummary(options);
+      const raw = new Database(dbPath, { readonly: true });
+      const or = rollupSelectQuery('postgres', 'default', plan.ranges, {});
+      const orRead = raw.prepare(or.sql.replace(/\$\d+/g, '?')).raw(true);
+      const scans: number[] = [];
+      const ors: number[] = [];
+      for (let i = 0; i < QUERIES + 5; i++) {
+        let t = performance.now();
+        JSON.stringify(summarize(await store.readRollups('default', plan.ranges, {}), options));
+        if (i >= 5) scans.push(performance.now() - t);
+        t = performance.now();
+        const rows = (orRead.all(...or.params) as unknown[][]).map(storedRollupRowFromSqlValues);
+        JSON.stringify(summarize(rows, options));
+        if (i >= 5) ors.push(performance.now() - t);
+      }
+      raw.close();
+      const pct = (xs: number[], p: number) => {
+        const s = [...xs].sort((a, b) => a - b);
+        return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!.toFixed(0);
+      };
       times.sort((a, b) => a - b);
       const q = (p: number) => times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)]!;
       console.log(
-        `${String(calls).padEnd(11)} ${String(seeded.rows).padEnd(12)} ${seeded.seconds.toFixed(1).padStart(6)}  ${q(0.5).toFixed(1).padStart(6)}  ${q(0.95).toFixed(1).padStart(6)}  ${times.at(-1)!.toFixed(1).padStart(6)}  ${rowsUsed}`,
+        `${String(calls).padEnd(11)} ${String(seeded.rows).padEnd(12)} ${seeded.seconds.toFixed(1).padStart(6)}  ${q(0.5).toFixed(1).padStart(6)}  ${q(0.95).toFixed(1).padStart(6)}  ${times.at(-1)!.toFixed(1).padStart(6)}  ${rowsUsed} | ${pct(scans, 0.5)}/${pct(scans, 0.95)} ms, ${pct(ors, 0.5)}/${pct(ors, 0.95)} ms`,
       );
       await store.close();
     } finally {
