@@ -306,6 +306,22 @@ describe('API keys', () => {
     const { key } = (await created.json()) as { key: string };
     expect((await ingest(c.base, key)).status).toBe(200);
 
+    const patch = (body: unknown) =>
+      fetch(`${c.base}/api/projects/globex`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const badDays = await patch({ retentionDays: 0 });
+    expect(badDays.status).toBe(400);
+    expect(((await badDays.json()) as { issues: { path: string }[] }).issues[0]!.path).toBe(
+      'retentionDays',
+    );
+    expect(await (await patch({ retentionDays: 30 })).json()).toMatchObject({
+      id: 'globex',
+      retentionDays: 30,
+    });
+
     const list = await get(c.base, '/api/projects/globex/keys', admin);
     const listed = JSON.stringify(await list.json());
     expect(listed).toContain(parseKey(key)!.id);
@@ -340,7 +356,11 @@ describe('API keys', () => {
     expect((await cli(db, 'keys', 'create')).code).toBe(64); // neither --project nor --admin
     const listed = await cli(db, 'keys', 'list', '--project', 'acme');
     expect(listed.out.trim().split('\n')).toHaveLength(2);
-    expect((await cli(db, 'projects', 'list')).out).toMatch(/^acme\t.*\ndefault\t/);
+    expect((await cli(db, 'projects', 'list')).out).toMatch(/^acme\t.*\tdefault\ndefault\t/);
+    expect((await cli(db, 'projects', 'set', 'acme', '--retention-days', '0')).code).toBe(64);
+    expect((await cli(db, 'projects', 'set', 'nope', '--retention-days', '7')).code).toBe(1);
+    expect((await cli(db, 'projects', 'set', 'acme', '--retention-days', '7')).code).toBe(0);
+    expect((await cli(db, 'projects', 'list')).out).toMatch(/^acme\t\S+\t7\n/);
   });
 });
 

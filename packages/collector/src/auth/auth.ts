@@ -97,6 +97,11 @@ export class Auth {
     return this.store.listProjects();
   }
 
+  /** Sets a project's own call retention in days (null: the collector-wide one). */
+  setProjectRetention(name: string, retentionDays: number | null): Promise<boolean> {
+    return this.store.setProjectRetention(name, retentionDays);
+  }
+
   /** Keys of a project (or the admin keys, for null), without secrets. */
   listKeys(projectId: string | null): Promise<ApiKeyInfo[]> {
     return this.store.listKeys(projectId);

@@ -29,7 +29,10 @@ const defaultIo: CliIo = {
 
 export const PROJECTS_USAGE = `Usage:
   pilotlight projects create NAME     create a project (lowercase letters, digits, . _ -)
-  pilotlight projects list            list projects
+  pilotlight projects list            list projects (name, created, retention days)
+  pilotlight projects set NAME --retention-days N|default
+                                      keep this project's calls N days (at most
+                                      PILOTLIGHT_RETENTION_DAYS when that is set)
 `;
 
 export const KEYS_USAGE = `Usage:
@@ -139,7 +142,30 @@ export async function runProjectsCommand(
   }
   if (sub === 'list' && rest.length === 0) {
     return withStores(env, io, async ({ auth }) => {
-      for (const p of await auth.listProjects()) io.out(`${p.id}\t${p.createdAt}\n`);
+      for (const p of await auth.listProjects()) {
+        io.out(`${p.id}\t${p.createdAt}\t${p.retentionDays ?? 'default'}\n`);
+      }
+      return 0;
+    });
+  }
+  if (sub === 'set' && rest.length === 3 && rest[1] === '--retention-days') {
+    const [name, , value] = rest as [string, string, string];
+    const days = value === 'default' ? null : Number(value);
+    if (days !== null && !(Number.isInteger(days) && days >= 1 && days <= 36_500)) {
+      io.err(
+        `pilotlight: --retention-days: expected 1-36500 or "default", got ${JSON.stringify(value)}\n`,
+      );
+      return 64;
+    }
+    return withStores(env, io, async ({ auth, audit }) => {
+      if (!(await auth.setProjectRetention(name, days))) {
+        io.err(`pilotlight: no project ${name}\n`);
+        return 1;
+      }
+      await audit(name, 'projects set', { retentionDays: String(days ?? 'default') });
+      io.out(
+        `project ${name}: calls kept ${days === null ? 'as PILOTLIGHT_RETENTION_DAYS says' : `${days} days`}\n`,
+      );
       return 0;
     });
   }

@@ -93,6 +93,11 @@ const projectBody = z.strictObject({
   }),
 });
 
+const retentionBody = z.strictObject({
+  /** Days this project's calls are kept; null: the collector-wide retention. */
+  retentionDays: z.number().int().min(1).max(36_500).nullable(),
+});
+
 const keyBody = z.strictObject({ label: z.string().min(1).max(200).optional() });
 
 async function jsonObject(c: Context): Promise<unknown> {
@@ -126,6 +131,8 @@ export function whoamiRoutes(auth: Auth): Hono {
  * Project and key management, for admin keys (mount behind `authenticate(auth, 'admin')`):
  * - `GET /api/projects` → `{ data: projects }`;
  * - `POST /api/projects` `{ name }` → 201 with the project; 409 when the name is taken;
+ * - `PATCH /api/projects/:id` `{ retentionDays: N | null }` → the project: its own call
+ *   retention (null: the collector-wide one);
  * - `GET /api/projects/:id/keys` → `{ data: keys }` (ids and dates, never secrets);
  * - `POST /api/projects/:id/keys` `{ label? }` → 201 `{ key, id, … }`: the key is in this
  *   answer only; 409 when the project already has two live keys (revoke one first);
@@ -154,6 +161,15 @@ export function projectRoutes(auth: Auth): Hono<ProjectEnv> {
     const project = await fromKeyStore(auth.getProject(name));
     auditRecords(c, 1);
     return c.json(project, 201);
+  });
+
+  app.patch('/api/projects/:id', async (c) => {
+    const id = await existingProject(c);
+    const parsed = retentionBody.safeParse(await jsonObject(c));
+    if (!parsed.success) throw invalid(parsed.error);
+    await fromKeyStore(auth.setProjectRetention(id, parsed.data.retentionDays));
+    auditRecords(c, 1);
+    return c.json(await fromKeyStore(auth.getProject(id)));
   });
 
   async function existingProject(c: Context<ProjectEnv>): Promise<string> {

@@ -11,6 +11,12 @@ export interface Project {
   id: string;
   /** ISO 8601. */
   createdAt: string;
+  /**
+   * Days this project's calls are kept, or null for the collector-wide
+   * `PILOTLIGHT_RETENTION_DAYS`. It can only shorten that: the collector-wide value is the
+   * longest anything is kept.
+   */
+  retentionDays: number | null;
 }
 
 /** `project` keys read and write one project's data; `admin` keys manage projects and keys. */
@@ -55,6 +61,8 @@ export interface KeyStore {
   /** Creates a project; false when one with that id exists. */
   createProject(id: string, createdAtMs: number): Promise<boolean>;
   getProject(id: string): Promise<Project | null>;
+  /** Sets a project's own call retention (null: the collector-wide one); false when unknown. */
+  setProjectRetention(id: string, retentionDays: number | null): Promise<boolean>;
   listProjects(): Promise<Project[]>;
   /**
    * Stores a key unless its project is unknown or already holds

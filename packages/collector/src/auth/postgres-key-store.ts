@@ -16,8 +16,9 @@ const DDL_LOCK_KEY = 'pilotlight.api_keys.ddl';
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS {{s}}.projects (
-  id            TEXT PRIMARY KEY,
-  created_at_ms BIGINT NOT NULL
+  id             TEXT PRIMARY KEY,
+  created_at_ms  BIGINT NOT NULL,
+  retention_days INTEGER CHECK (retention_days > 0)
 );
 CREATE TABLE IF NOT EXISTS {{s}}.api_keys (
   id            TEXT PRIMARY KEY,
@@ -36,6 +37,7 @@ CREATE INDEX IF NOT EXISTS api_keys_project ON {{s}}.api_keys (project_id, creat
 interface ProjectRow {
   id: string;
   created_at_ms: string;
+  retention_days: number | null;
 }
 
 interface KeyRow {
@@ -63,6 +65,7 @@ function info(row: KeyRow): ApiKeyInfo {
 const project = (row: ProjectRow): Project => ({
   id: row.id,
   createdAt: iso(Number(row.created_at_ms)),
+  retentionDays: row.retention_days,
 });
 
 /**
@@ -102,14 +105,21 @@ export async function openPostgresKeyStore(pool: pg.Pool, schema = 'public'): Pr
     },
     async getProject(id) {
       const r = await pool.query<ProjectRow>(
-        `SELECT id, created_at_ms FROM ${s}.projects WHERE id = $1`,
+        `SELECT id, created_at_ms, retention_days FROM ${s}.projects WHERE id = $1`,
         [id],
       );
       return r.rows[0] === undefined ? null : project(r.rows[0]);
     },
+    async setProjectRetention(id, retentionDays) {
+      const r = await pool.query(`UPDATE ${s}.projects SET retention_days = $1 WHERE id = $2`, [
+        retentionDays,
+        id,
+      ]);
+      return r.rowCount === 1;
+    },
     async listProjects() {
       const r = await pool.query<ProjectRow>(
-        `SELECT id, created_at_ms FROM ${s}.projects ORDER BY id`,
+        `SELECT id, created_at_ms, retention_days FROM ${s}.projects ORDER BY id`,
       );
       return r.rows.map(project);
     },

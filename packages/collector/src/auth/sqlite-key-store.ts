@@ -16,8 +16,9 @@ const BUSY_TIMEOUT_MS = 5_000;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS projects (
-  id            TEXT PRIMARY KEY,
-  created_at_ms INTEGER NOT NULL
+  id             TEXT PRIMARY KEY,
+  created_at_ms  INTEGER NOT NULL,
+  retention_days INTEGER CHECK (retention_days > 0)
 ) STRICT;
 CREATE TABLE IF NOT EXISTS api_keys (
   id            TEXT PRIMARY KEY,
@@ -36,6 +37,7 @@ CREATE INDEX IF NOT EXISTS api_keys_project ON api_keys (project_id, created_at_
 interface ProjectRow {
   id: string;
   created_at_ms: number;
+  retention_days: number | null;
 }
 
 interface KeyRow {
@@ -82,10 +84,10 @@ export function openSqliteKeyStore(path: string): KeyStore {
     'INSERT OR IGNORE INTO projects (id, created_at_ms) VALUES (?, ?)',
   );
   const getProject = db.prepare<[string], ProjectRow>(
-    'SELECT id, created_at_ms FROM projects WHERE id = ?',
+    'SELECT id, created_at_ms, retention_days FROM projects WHERE id = ?',
   );
   const listProjects = db.prepare<[], ProjectRow>(
-    'SELECT id, created_at_ms FROM projects ORDER BY id',
+    'SELECT id, created_at_ms, retention_days FROM projects ORDER BY id',
   );
   const liveOfProject = db.prepare<[string], { n: number }>(
     'SELECT count(*) AS n FROM api_keys WHERE project_id = ? AND revoked_at_ms IS NULL',
@@ -115,7 +117,12 @@ export function openSqliteKeyStore(path: string): KeyStore {
     return 'inserted';
   });
   let closed = false;
-  const project = (row: ProjectRow): Project => ({ id: row.id, createdAt: iso(row.created_at_ms) });
+  const setRetention = db.prepare('UPDATE projects SET retention_days = ? WHERE id = ?');
+  const project = (row: ProjectRow): Project => ({
+    id: row.id,
+    createdAt: iso(row.created_at_ms),
+    retentionDays: row.retention_days,
+  });
 
   return {
     async createProject(id, createdAtMs) {
@@ -124,6 +131,9 @@ export function openSqliteKeyStore(path: string): KeyStore {
     async getProject(id) {
       const row = getProject.get(id);
       return row === undefined ? null : project(row);
+    },
+    async setProjectRetention(id, retentionDays) {
+      return setRetention.run(retentionDays, id).changes === 1;
     },
     async listProjects() {
       return listProjects.all().map(project);
