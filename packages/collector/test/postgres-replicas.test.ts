@@ -36,7 +36,7 @@ interface Replica {
 async function startReplica(schema: string): Promise<Replica> {
   const child = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', 'test/postgres-replica-child.ts'],
+    ['--conditions=@pilotlight/source', '--import', 'tsx', 'test/postgres-replica-child.ts'],
     {
       cwd: PACKAGE_DIR,
       env: { ...process.env, PL_TEST_PG_URL: TEST_DATABASE_URL, PL_TEST_PG_SCHEMA: schema },
