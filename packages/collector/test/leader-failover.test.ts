@@ -1,7 +1,9 @@
 // Issue 9: three full collectors (startCollector) share one PostgreSQL; the leader running
 // the background jobs is SIGKILLed twice while new alert groups start firing. Another replica
 // takes the jobs over, and every notification reaches the webhook receiver once, under one
-// idempotency key; drift monitors and retention keep running on the new leader.
+// idempotency key; drift monitors and retention keep running on the new leader. A leader
+// killed in the middle of a send leaves the notification to its successor, which sends it
+// again under the same key.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -83,120 +85,163 @@ async function eventually(
   }
 }
 
+/** Three collectors on a fresh schema, a webhook receiver, and what the tests do with them. */
+async function startCluster(
+  schema: string,
+  dir: string,
+  receiver: WebhookReceiver,
+  replicas: Replica[],
+) {
+  const config = path.join(dir, `alerts-${schema}.json`);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      network: { allowHttp: true, allow: ['127.0.0.1'] },
+      sinks: { hook: { type: 'webhook', url: `${receiver.origin}/hook`, timeoutMs: 2_000 } },
+      rules: [
+        {
+          id: RULE,
+          projectId: 'default',
+          metric: 'calls',
+          comparator: '>',
+          threshold: 0,
+          windowSec: 900,
+          groupBy: 'model',
+          sinks: ['hook'],
+        },
+      ],
+    }),
+  );
+  const env = {
+    PL_TEST_PG_URL: TEST_DATABASE_URL,
+    PL_TEST_PG_SCHEMA: schema,
+    PL_TEST_ALERTS_CONFIG: config,
+  };
+  let started = 0;
+  const mine: Replica[] = [];
+  const spawnReplica = async () => {
+    const r = await startReplica(`r${started++}`, env);
+    mine.push(r);
+    replicas.push(r); // for the suite's clean-up
+    return r;
+  };
+  // One first (it migrates the schema), then two more.
+  await spawnReplica();
+  await Promise.all([spawnReplica(), spawnReplica()]);
+  const alive = () => mine.filter((r) => r.child.exitCode === null && !r.child.killed);
+  const leaders = () => alive().filter((r) => r.leading);
+  await eventually('one leader', () => leaders().length === 1);
+
+  let turn = 0;
+  /** Posts `count` spans of `model` that started `agoMs` ago until a replica acknowledges them. */
+  const ingest = async (model: string, agoMs = 120_000, count = 3) => {
+    const body = JSON.stringify(
+      otlpJson(
+        Array.from({ length: count }, (_, i) => ({
+          traceId: hexId(16),
+          spanId: hexId(8),
+          name: `chat ${model}`,
+          startMs: Date.now() - agoMs + i,
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.request.model': model,
+            'gen_ai.usage.input_tokens': 10,
+          },
+        })),
+      ),
+    );
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const targets = alive();
+      const target = targets[turn++ % targets.length]!;
+      const res = await fetch(`${target.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      }).catch(() => null);
+      if (res?.status === 200) return;
+      expect(res === null || res.status === 503, `status ${res?.status}`).toBe(true);
+      await sleep(100);
+    }
+    throw new Error(`no replica acknowledged ${model}`);
+  };
+  const notifications = () =>
+    receiver.requests.map((r) => ({
+      key: String(r.headers['idempotency-key']),
+      body: JSON.parse(r.body) as AlertNotification,
+    }));
+  const firedGroups = () =>
+    new Set(
+      notifications()
+        .filter((n) => n.body.rule.id === RULE && n.body.event === 'alert.firing')
+        .map((n) => n.body.group),
+    );
+  const undelivered = async () =>
+    Number(
+      (
+        await adminQuery<{ n: string }>(
+          `SELECT count(*) AS n FROM "${schema}".alert_outbox WHERE status <> 'delivered'`,
+        )
+      ).rows[0]?.n,
+    );
+  /** New groups start firing; waits until each is notified and the outbox is drained. */
+  const fireGroups = async (models: string[]) => {
+    for (const m of models) await ingest(m);
+    await eventually(`notified ${models.join(', ')}`, () =>
+      models.every((m) => firedGroups().has(m)),
+    );
+    await eventually('outbox drained', async () => (await undelivered()) === 0);
+  };
+  /** Transitions recorded per group of the rule. */
+  const transitions = async () =>
+    (
+      await adminQuery<{ grp: string; n: string }>(
+        `SELECT grp, count(*) AS n FROM "${schema}".alert_history WHERE rule_id = $1 GROUP BY grp`,
+        [RULE],
+      )
+    ).rows
+      .map((r) => [r.grp, Number(r.n)] as const)
+      .sort();
+  return {
+    alive,
+    leaders,
+    spawnReplica,
+    ingest,
+    notifications,
+    fireGroups,
+    undelivered,
+    transitions,
+  };
+}
+
 describe('leader failover with three collectors on PostgreSQL', () => {
-  const schema = uniqueSchema();
+  const schemas: string[] = [];
   const tmp = tempDir('pilotlight-failover-');
   const replicas: Replica[] = [];
-  let receiver: WebhookReceiver | undefined;
+  const receivers: WebhookReceiver[] = [];
   afterAll(async () => {
     for (const r of replicas) r.child.kill('SIGKILL');
     await Promise.all(replicas.map((r) => r.exited));
-    await receiver?.stop();
-    await dropSchema(schema);
+    for (const r of receivers) await r.stop();
+    for (const s of schemas) await dropSchema(s);
     tmp.remove();
   });
+  const setup = async () => {
+    const schema = uniqueSchema();
+    schemas.push(schema);
+    const receiver = await startWebhookReceiver();
+    receivers.push(receiver);
+    return {
+      schema,
+      receiver,
+      cluster: await startCluster(schema, tmp.dir, receiver, replicas),
+    };
+  };
 
   it('moves the jobs to another replica within seconds, and loses or doubles no notification', {
     timeout: 180_000,
   }, async () => {
-    receiver = await startWebhookReceiver();
-    const config = path.join(tmp.dir, 'alerts.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        network: { allowHttp: true, allow: ['127.0.0.1'] },
-        sinks: { hook: { type: 'webhook', url: `${receiver.origin}/hook`, timeoutMs: 2_000 } },
-        rules: [
-          {
-            id: RULE,
-            projectId: 'default',
-            metric: 'calls',
-            comparator: '>',
-            threshold: 0,
-            windowSec: 900,
-            groupBy: 'model',
-            sinks: ['hook'],
-          },
-        ],
-      }),
-    );
-    const env = {
-      PL_TEST_PG_URL: TEST_DATABASE_URL,
-      PL_TEST_PG_SCHEMA: schema,
-      PL_TEST_ALERTS_CONFIG: config,
-    };
-    let started = 0;
-    const spawnReplica = async () => {
-      const r = await startReplica(`r${started++}`, env);
-      replicas.push(r);
-      return r;
-    };
-    // One first (it migrates the schema), then two more.
-    await spawnReplica();
-    await Promise.all([spawnReplica(), spawnReplica()]);
-    const alive = () => replicas.filter((r) => r.child.exitCode === null && !r.child.killed);
-    const leaders = () => alive().filter((r) => r.leading);
-    await eventually('one leader', () => leaders().length === 1);
-
-    let turn = 0;
-    /** Posts `count` spans of `model` that started `agoMs` ago until a replica acknowledges them. */
-    const ingest = async (model: string, agoMs = 120_000, count = 3) => {
-      const body = JSON.stringify(
-        otlpJson(
-          Array.from({ length: count }, (_, i) => ({
-            traceId: hexId(16),
-            spanId: hexId(8),
-            name: `chat ${model}`,
-            startMs: Date.now() - agoMs + i,
-            attributes: {
-              'gen_ai.operation.name': 'chat',
-              'gen_ai.request.model': model,
-              'gen_ai.usage.input_tokens': 10,
-            },
-          })),
-        ),
-      );
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const targets = alive();
-        const target = targets[turn++ % targets.length]!;
-        const res = await fetch(`${target.url}/v1/traces`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        }).catch(() => null);
-        if (res?.status === 200) return;
-        expect(res === null || res.status === 503, `status ${res?.status}`).toBe(true);
-        await sleep(100);
-      }
-      throw new Error(`no replica acknowledged ${model}`);
-    };
-    const notifications = () =>
-      receiver!.requests.map((r) => ({
-        key: String(r.headers['idempotency-key']),
-        body: JSON.parse(r.body) as AlertNotification,
-      }));
-    const firedGroups = () =>
-      new Set(
-        notifications()
-          .filter((n) => n.body.rule.id === RULE && n.body.event === 'alert.firing')
-          .map((n) => n.body.group),
-      );
-    const undelivered = async () =>
-      Number(
-        (
-          await adminQuery<{ n: string }>(
-            `SELECT count(*) AS n FROM "${schema}".alert_outbox WHERE status <> 'delivered'`,
-          )
-        ).rows[0]?.n,
-      );
-    /** New groups start firing; waits until each is notified and the outbox is drained. */
-    const fireGroups = async (models: string[]) => {
-      for (const m of models) await ingest(m);
-      await eventually(`notified ${models.join(', ')}`, () =>
-        models.every((m) => firedGroups().has(m)),
-      );
-      await eventually('outbox drained', async () => (await undelivered()) === 0);
-    };
+    const { schema, cluster } = await setup();
+    const { alive, leaders, fireGroups, notifications } = cluster;
 
     const groups: string[] = ['m-0-a', 'm-0-b', 'm-0-c'];
     await fireGroups(groups);
@@ -219,7 +264,7 @@ describe('leader failover with three collectors on PostgreSQL', () => {
       takeoversMs.push(leaders()[0]!.electedAtMs! - killedAt);
       await firing;
       // Back to three processes.
-      await spawnReplica();
+      await cluster.spawnReplica();
     }
     console.log(`takeover after SIGKILL (ms): ${takeoversMs.join(', ')}`);
 
@@ -235,13 +280,7 @@ describe('leader failover with three collectors on PostgreSQL', () => {
     expect([...perKey.values()].every((count) => count === 1)).toBe(true);
     expect(perKey.size).toBe(groups.length);
     // …and once in the database: one transition per group, one delivered outbox entry each.
-    const history = await adminQuery<{ grp: string; n: string }>(
-      `SELECT grp, count(*) AS n FROM "${schema}".alert_history WHERE rule_id = $1 GROUP BY grp`,
-      [RULE],
-    );
-    expect(history.rows.map((r) => [r.grp, Number(r.n)]).sort()).toEqual(
-      groups.map((g) => [g, 1]).sort(),
-    );
+    expect(await cluster.transitions()).toEqual(groups.map((g) => [g, 1]).sort());
     const outbox = await adminQuery<{ status: string; attempts: number }>(
       `SELECT status, attempts FROM "${schema}".alert_outbox`,
     );
@@ -267,7 +306,7 @@ describe('leader failover with three collectors on PostgreSQL', () => {
       return ((await res.json()) as { data: unknown[] }).data.length > 0;
     });
     // …and retention deletes calls older than its 7 days.
-    await ingest('m-expired', 10 * 86_400_000, 1);
+    await cluster.ingest('m-expired', 10 * 86_400_000, 1);
     await eventually('expired call deleted', async () => {
       const { rows } = await adminQuery<{ n: string }>(
         `SELECT count(*) AS n FROM "${schema}".calls WHERE model = 'm-expired'`,
@@ -275,5 +314,38 @@ describe('leader failover with three collectors on PostgreSQL', () => {
       return rows[0]?.n === '0';
     });
     expect(leaders()).toHaveLength(1);
+  });
+
+  it('leaves a notification cut off mid-send by the kill to the next leader, which resends it under the same key', {
+    timeout: 120_000,
+  }, async () => {
+    const { schema, receiver, cluster } = await setup();
+    const { leaders, ingest, notifications } = cluster;
+    // The receiver takes the first request in and never answers it: the send is in flight.
+    let held = false;
+    receiver.respond(() => {
+      if (held) return 204;
+      held = true;
+      return { status: 204, hang: true };
+    });
+    await ingest('cut');
+    await eventually('the send reached the receiver', () => notifications().length === 1);
+    const [leader] = leaders();
+    leader!.child.kill('SIGKILL');
+    await leader!.exited;
+    await eventually('another replica leads', () => leaders().length === 1, TAKEOVER_LIMIT_MS);
+    // Once the dead leader's lease (3 s here) expires, the new leader sends it again.
+    await eventually('resent', () => notifications().length === 2);
+    await eventually('outbox drained', async () => (await cluster.undelivered()) === 0);
+
+    const [first, second] = notifications();
+    expect(second!.key).toBe(first!.key);
+    expect(second!.body).toEqual(first!.body);
+    expect(new Set(notifications().map((n) => n.body.id)).size).toBe(1);
+    expect(await cluster.transitions()).toEqual([['cut', 1]]);
+    const outbox = await adminQuery<{ status: string; notification_id: string }>(
+      `SELECT status, notification_id FROM "${schema}".alert_outbox`,
+    );
+    expect(outbox.rows).toEqual([{ status: 'delivered', notification_id: first!.key }]);
   });
 });
