@@ -29,6 +29,8 @@ export interface BackgroundJobsOptions {
     lockKey: string;
     /** See {@link DEFAULT_LEADER_CHECK_INTERVAL_MS}. */
     checkIntervalMs?: number;
+    /** See `LeaderElectorOptions.sessionTimeoutMs`: how soon a vanished leader's lock is freed. */
+    sessionTimeoutMs?: number;
     /** `application_name` of the elector's connection (default `pilotlight-leader`). */
     applicationName?: string;
   };
@@ -121,6 +123,9 @@ export function runBackgroundJobs(
     onElected: startAll,
     onDemoted: stopAll,
     onError,
+    ...(election.sessionTimeoutMs === undefined
+      ? {}
+      : { sessionTimeoutMs: election.sessionTimeoutMs }),
     ...(election.applicationName === undefined
       ? {}
       : { applicationName: election.applicationName }),

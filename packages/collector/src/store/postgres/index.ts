@@ -9,6 +9,7 @@ export {
   DEFAULT_LEADER_CHECK_INTERVAL_MS,
   type LeaderElector,
   type LeaderElectorOptions,
+  MIN_LEADER_SESSION_TIMEOUT_MS,
 } from './leader.js';
 export { migratePostgres, POSTGRES_MIGRATIONS, type PostgresMigration } from './migrations.js';
 export { dayOf, NANOS_PER_DAY, partitionName, type RetentionResult } from './partitions.js';

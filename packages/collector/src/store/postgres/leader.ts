@@ -2,6 +2,11 @@ import pg from 'pg';
 
 /** How often a follower tries to take the lock, and a leader checks it still holds its connection (ms). */
 export const DEFAULT_LEADER_CHECK_INTERVAL_MS = 1_000;
+/**
+ * Shortest time the server keeps a silent elector session (and so a dead leader's lock)
+ * before ending it; the default is the larger of this and 5 × the check interval.
+ */
+export const MIN_LEADER_SESSION_TIMEOUT_MS = 5_000;
 
 /** Options of {@link createLeaderElector}. */
 export interface LeaderElectorOptions {
@@ -15,6 +20,15 @@ export interface LeaderElectorOptions {
   onDemoted: () => void | Promise<void>;
   /** See {@link DEFAULT_LEADER_CHECK_INTERVAL_MS}; a dead leader is replaced within about this long. */
   checkIntervalMs?: number;
+  /**
+   * A leader whose host vanished without closing its connection (power loss, network
+   * partition) keeps its session, and the lock, until the server notices: the elector's
+   * session asks the server to end it after this long without a query
+   * (`idle_session_timeout`, PostgreSQL 14+, and TCP keepalives), and gives up itself on a
+   * check that takes longer. Default: max({@link MIN_LEADER_SESSION_TIMEOUT_MS}, 5 ×
+   * `checkIntervalMs`).
+   */
+  sessionTimeoutMs?: number;
   /** `application_name` of the dedicated connection (default `pilotlight-leader`). */
   applicationName?: string;
   /** Errors while campaigning or from the callbacks (default: ignored; the elector keeps trying). */
@@ -54,6 +68,8 @@ export interface LeaderElector {
  */
 export function createLeaderElector(options: LeaderElectorOptions): LeaderElector {
   const intervalMs = options.checkIntervalMs ?? DEFAULT_LEADER_CHECK_INTERVAL_MS;
+  const sessionTimeoutMs =
+    options.sessionTimeoutMs ?? Math.max(MIN_LEADER_SESSION_TIMEOUT_MS, 5 * intervalMs);
   const onError = options.onError ?? (() => undefined);
   const [lockSql, lockArg] =
     typeof options.lockKey === 'bigint'
@@ -89,6 +105,9 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     const c = new pg.Client({
       ...options.pool.options,
       application_name: options.applicationName ?? 'pilotlight-leader',
+      // A check that hangs (the database vanished without closing) demotes this replica.
+      query_timeout: sessionTimeoutMs,
+      connectionTimeoutMillis: sessionTimeoutMs,
     });
     c.on('error', (error) => {
       // The server ended the session (terminated, restarted) or the socket broke: the lock is gone.
@@ -97,6 +116,19 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       busy = busy.then(demote);
     });
     await c.connect();
+    // The server ends this session, releasing the lock, once its client falls silent. The
+    // keepalive settings cover a silent peer at the TCP level; idle_session_timeout needs
+    // PostgreSQL 14 (on older servers the keepalives alone apply).
+    const keepaliveSec = Math.max(1, Math.round(sessionTimeoutMs / 3_000));
+    try {
+      await c.query(
+        `SET tcp_keepalives_idle = ${keepaliveSec}; SET tcp_keepalives_interval = ${keepaliveSec}; SET tcp_keepalives_count = 3`,
+      );
+      await c.query(`SET idle_session_timeout = ${Math.round(sessionTimeoutMs)}`).catch(onError);
+    } catch (error) {
+      c.end().catch(() => undefined);
+      throw error;
+    }
     return c;
   };
 
