@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { hasMarginalRollups, marginalDimension, splitRanges } from '../rollups/marginals.js';
+import type { StoredRollupRow } from '../rollups/rollup.js';
 import {
   planSummary,
   type SummaryFilter,
@@ -84,7 +86,22 @@ export function summaryRoutes(options: { store: ReadSideStore; projectId: string
       ]);
     }
     const { projectId: _, ...dimensions } = filter;
-    const rows = await fromStore(store.readRollups(projectId, ranges, dimensions));
+    // Grouped by one dimension (and filtered at most on it): the hour and day parts of the
+    // range come from the one-dimension rows, one per group and bucket; the ragged edges
+    // from finer tiers, and every other summary, from the full rows. Same answer.
+    const marginal = hasMarginalRollups(store) ? marginalDimension(p.groupBy, dimensions) : null;
+    let rows: StoredRollupRow[];
+    if (marginal !== null && hasMarginalRollups(store)) {
+      const split = splitRanges(ranges);
+      rows = await fromStore(
+        store.readMarginalRollups(projectId, split.marginal, marginal.dimension, marginal.value),
+      );
+      if (split.full.length > 0) {
+        rows.push(...(await fromStore(store.readRollups(projectId, split.full, dimensions))));
+      }
+    } else {
+      rows = await fromStore(store.readRollups(projectId, ranges, dimensions));
+    }
     const summary = summarize(rows, summaryOptions);
     // A summary's records are its groups × intervals.
     auditRecords(

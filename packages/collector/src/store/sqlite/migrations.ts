@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { marginalTableSql } from '../../rollups/marginals.js';
 import { rollupTableSql } from '../../rollups/sql.js';
 
 /** One schema change. Versions are applied in order, each once, each in its own transaction. */
@@ -126,6 +127,19 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at_ms INTEGER NOT NULL
       );
       CREATE INDEX feedback_by_trace ON feedback (project_id, trace_id);
+    `,
+  },
+  {
+    // One-dimension rollups of the hour and day tiers (see src/rollups/marginals.ts), so
+    // long summaries grouped by one dimension merge one row per group and bucket. Rows
+    // already stored are folded in by the store right after migrating (it needs the
+    // sketch code): the marker row says that is still to do.
+    version: 6,
+    name: 'rollup_marginals',
+    sql: `
+      ${marginalTableSql()};
+      CREATE TABLE rollup_marginals_backfill (pending INTEGER NOT NULL);
+      INSERT INTO rollup_marginals_backfill (pending) VALUES (1);
     `,
   },
 ];

@@ -3,8 +3,22 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CallRecord } from '@pilotlight/conventions';
 import Database from 'better-sqlite3';
+import {
+  type MarginalRollupReader,
+  marginalParams,
+  marginalRows,
+  marginalSelectQuery,
+  marginalUpsertSql,
+  storedRowFromMarginal,
+} from '../../rollups/marginals.js';
 import type { StoredRollupRow } from '../../rollups/rollup.js';
-import { rollupSelectQuery } from '../../rollups/sql.js';
+import { fromStoredRollupRow } from '../../rollups/rollup.js';
+import {
+  mergeSketchBytes,
+  rollupSelectQuery,
+  SKETCH_MERGE_FUNCTION,
+  storedRollupRowFromSqlValues,
+} from '../../rollups/sql.js';
 import type {
   AuditStore,
   FeedbackStore,
@@ -83,7 +97,12 @@ export interface SqliteStoreOptions {
 }
 
 /** A {@link SpanStore} and {@link ReadSideStore} on one SQLite file (WAL), plus where that file is. */
-export interface SqliteSpanStore extends SpanStore, ReadSideStore, AuditStore, FeedbackStore {
+export interface SqliteSpanStore
+  extends SpanStore,
+    ReadSideStore,
+    MarginalRollupReader,
+    AuditStore,
+    FeedbackStore {
   /** Absolute path of the database file. */
   readonly path: string;
 }
@@ -124,6 +143,33 @@ interface AuditRow {
 }
 
 /**
+ * Folds the hour and day rollup rows stored before migration 6 into the one-dimension
+ * rows, once (the marker row of `rollup_marginals_backfill` says whether it is still to
+ * do), under the write lock so that two collectors starting at once do it once.
+ */
+function backfillMarginals(db: Database.Database): void {
+  const pending = () =>
+    db.prepare('SELECT 1 FROM rollup_marginals_backfill WHERE pending = 1').get() !== undefined;
+  if (!pending()) return;
+  db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, (a: unknown, b: unknown) =>
+    mergeSketchBytes(a as Uint8Array, b as Uint8Array),
+  );
+  const upsert = db.prepare(marginalUpsertSql(SKETCH_MERGE_FUNCTION));
+  const select = db.prepare('SELECT * FROM rollups WHERE bucket_sec IN (3600, 86400)').raw(true);
+  db.transaction(() => {
+    if (!pending()) return;
+    const rows = function* () {
+      for (const v of select.iterate() as IterableIterator<unknown[]>)
+        yield fromStoredRollupRow(storedRollupRowFromSqlValues(v));
+    };
+    for (const row of marginalRows(rows())) {
+      upsert.run(marginalParams(row, row.latencyMs.toBytes(), row.ttftMs.toBytes()));
+    }
+    db.prepare('DELETE FROM rollup_marginals_backfill').run();
+  }).immediate();
+}
+
+/**
  * Opens (creating if needed) a SQLite span store: WAL journal, migrations applied,
  * statements prepared once. Writes go to a writer thread that commits the batches queued
  * while it works in one transaction (see {@link SqliteStoreOptions.writerThread}); every
@@ -143,6 +189,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${(options.synchronous ?? 'full') === 'full' ? 'FULL' : 'NORMAL'}`);
     migrate(db);
+    backfillMarginals(db);
   } catch (error) {
     db.close();
     throw error;
@@ -280,6 +327,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
         rollupStatements.set(q.sql, stmt);
       }
       return (stmt.all(...q.params) as unknown[][]).map(rollupFromArray);
+    },
+    async readMarginalRollups(projectId, ranges, dimension, value) {
+      guard();
+      const q = marginalSelectQuery(projectId, ranges, dimension, value);
+      let stmt = rollupStatements.get(q.sql);
+      if (stmt === undefined) {
+        stmt = db.prepare(q.sql).raw(true);
+        if (rollupStatements.size >= MAX_CACHED_ROLLUP_STATEMENTS) rollupStatements.clear();
+        rollupStatements.set(q.sql, stmt);
+      }
+      return (stmt.all(...q.params) as unknown[][]).map((v) =>
+        storedRowFromMarginal(projectId, dimension, v),
+      );
     },
     async listModels(projectId) {
       guard();

@@ -5,6 +5,12 @@
  * them run while the writer commits).
  */
 import type Database from 'better-sqlite3';
+import {
+  MARGINAL_TABLE,
+  marginalParams,
+  marginalRows,
+  marginalUpsertSql,
+} from '../../rollups/marginals.js';
 import { RollupBatch, toStoredRollupRow } from '../../rollups/rollup.js';
 import {
   mergeSketchBytes,
@@ -126,6 +132,7 @@ export function createSqliteWriter(db: Database.Database): SqliteWriter {
   );
   // Counters add and sketches merge inside SQLite: no read-modify-write round trip.
   const upsertRollup = db.prepare(rollupUpsertSql('sqlite'));
+  const upsertMarginal = db.prepare(marginalUpsertSql(SKETCH_MERGE_FUNCTION));
   // Within one UPDATE every expression sees the old row, so the CASE compares old values.
   const upsertModel = db.prepare(
     `INSERT INTO models (project_id, model, provider, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)
@@ -187,6 +194,9 @@ export function createSqliteWriter(db: Database.Database): SqliteWriter {
         }
       });
       for (const row of rollups.rows()) upsertRollup.run(rollupParams(toStoredRollupRow(row)));
+      for (const row of marginalRows(rollups.rows())) {
+        upsertMarginal.run(marginalParams(row, row.latencyMs.toBytes(), row.ttftMs.toBytes()));
+      }
       for (const [projectId, byModel] of seen) {
         for (const [model, m] of byModel)
           upsertModel.run(projectId, model, m.provider, m.firstMs, m.lastMs);
@@ -228,13 +238,21 @@ export function createSqliteWriter(db: Database.Database): SqliteWriter {
     `DELETE FROM calls WHERE seq IN (
        SELECT seq FROM calls WHERE project_id = ? AND start_ns < ? ORDER BY start_ns LIMIT ?)`,
   );
+  // Projects and tiers of the full rows or of the one-dimension rows: either may outlast
+  // the other when a batch limit falls between them.
   const rollupProjects = db.prepare(
     `WITH RECURSIVE p(id) AS (
        SELECT MIN(project_id) FROM rollups
        UNION ALL SELECT (SELECT MIN(project_id) FROM rollups WHERE project_id > p.id) FROM p WHERE p.id IS NOT NULL
-     ) SELECT id FROM p WHERE id IS NOT NULL`,
+     ), m(id) AS (
+       SELECT MIN(project_id) FROM ${MARGINAL_TABLE}
+       UNION ALL SELECT (SELECT MIN(project_id) FROM ${MARGINAL_TABLE} WHERE project_id > m.id) FROM m WHERE m.id IS NOT NULL
+     ) SELECT id FROM p WHERE id IS NOT NULL UNION SELECT id FROM m WHERE id IS NOT NULL`,
   );
-  const rollupTiers = db.prepare('SELECT DISTINCT bucket_sec FROM rollups WHERE project_id = ?');
+  const rollupTiers = db.prepare(
+    `SELECT DISTINCT bucket_sec FROM rollups WHERE project_id = @id
+     UNION SELECT DISTINCT bucket_sec FROM ${MARGINAL_TABLE} WHERE project_id = @id`,
+  );
   const deleteRollups = db.prepare(
     `DELETE FROM rollups WHERE (project_id, bucket_sec, bucket_start_ms, service, provider, model, operation) IN (
        SELECT project_id, bucket_sec, bucket_start_ms, service, provider, model, operation FROM rollups
@@ -248,12 +266,20 @@ export function createSqliteWriter(db: Database.Database): SqliteWriter {
     }
     return deleted;
   });
+  const deleteMarginals = db.prepare(
+    `DELETE FROM ${MARGINAL_TABLE} WHERE (project_id, bucket_sec, dimension, bucket_start_ms, value) IN (
+       SELECT project_id, bucket_sec, dimension, bucket_start_ms, value FROM ${MARGINAL_TABLE}
+       WHERE project_id = ? AND bucket_sec = ? AND bucket_start_ms < ? LIMIT ?)`,
+  );
   const deleteRollupsBatch = db.transaction((beforeMs: number, limit: number): number => {
     let deleted = 0;
     for (const { id } of rollupProjects.all() as { id: string }[]) {
-      for (const { bucket_sec } of rollupTiers.all(id) as { bucket_sec: number }[]) {
+      for (const { bucket_sec } of rollupTiers.all({ id }) as { bucket_sec: number }[]) {
         if (deleted >= limit) return deleted;
         deleted += deleteRollups.run(id, bucket_sec, beforeMs, limit - deleted).changes;
+        // The one-dimension rows of the tier expire with the full ones.
+        if (deleted >= limit) return deleted;
+        deleted += deleteMarginals.run(id, bucket_sec, beforeMs, limit - deleted).changes;
       }
     }
     return deleted;
