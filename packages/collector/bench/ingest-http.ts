@@ -8,7 +8,8 @@
  *   batch, `synchronous=FULL` (`ingest-sqlite.ts`).
  * Both the writer-thread store (default) and the earlier single-event-loop store
  * (`inline`) are measured. A span counts once its request was answered 200 (committed).
- * The collector's RSS is sampled from /proc every 250 ms while it runs.
+ * The collector's RSS is sampled from /proc every 250 ms while it runs. The collector
+ * runs bundled to plain JavaScript, as released (see `serverEntry`).
  *
  * Configurations run interleaved, round after round; medians are reported.
  *
@@ -53,16 +54,54 @@ interface Server {
   exited: Promise<void>;
 }
 
+/**
+ * The server and the writer thread bundled to plain JavaScript (esbuild, as a release
+ * build is): the collector runs as users run it, without tsx compiling TypeScript in
+ * both threads (which alone adds some 50 MiB of RSS). Built once per run, next to the
+ * package so that `better-sqlite3` resolves; `BENCH_BUNDLE=0` runs the sources via tsx.
+ */
+const BUNDLE_DIR = path.join(DIR, '..', '.bench-build');
+let bundled: string | null = null;
+async function serverEntry(): Promise<string[]> {
+  if (process.env.BENCH_BUNDLE === '0') {
+    return [
+      '--conditions=@pilotlight/source',
+      '--import',
+      'tsx',
+      path.join(DIR, 'ingest-server.ts'),
+    ];
+  }
+  if (bundled === null) {
+    const esbuild = await import('esbuild');
+    await esbuild.build({
+      entryPoints: {
+        'ingest-server': path.join(DIR, 'ingest-server.ts'),
+        // The name the store looks for next to its bundled code.
+        'sqlite-writer': path.join(DIR, '..', 'src', 'store', 'sqlite', 'writer-worker.ts'),
+      },
+      outdir: BUNDLE_DIR,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      conditions: ['@pilotlight/source'],
+      external: ['better-sqlite3', 'pg', 'pg-native', 'pg-cloudflare'],
+      banner: {
+        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      },
+      logLevel: 'warning',
+    });
+    bundled = path.join(BUNDLE_DIR, 'ingest-server.js');
+  }
+  return [bundled];
+}
+
 /** Starts `ingest-server.ts` in `mode`, with extra environment. */
-export function startServer(mode: string, env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@pilotlight/source', '--import', 'tsx', path.join(DIR, 'ingest-server.ts')],
-    {
-      env: { ...process.env, BENCH_MODE: mode, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+export async function startServer(mode: string, env: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, await serverEntry(), {
+    env: { ...process.env, BENCH_MODE: mode, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     let out = '';
@@ -342,6 +381,7 @@ async function main(): Promise<void> {
     if (SECTIONS.includes('rss')) await rss(tmp, templates);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(BUNDLE_DIR, { recursive: true, force: true });
   }
 }
 

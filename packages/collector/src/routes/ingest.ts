@@ -72,6 +72,24 @@ export interface IngestOptions {
   maxPendingBytes?: number;
 }
 
+/**
+ * Starts storing `records`; a plain function (no closure over the request's variables),
+ * so once the store has taken the records in, nothing here keeps them alive.
+ */
+function startInsert(
+  store: SpanStore,
+  projectId: string,
+  records: readonly CallRecord[],
+): Promise<readonly number[] | null> {
+  try {
+    return hasReadSide(store)
+      ? store.insertCallsDetailed(projectId, records).then((d) => d.newIndexes)
+      : store.insertCalls(projectId, records).then(() => null);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** A record without its content (prompts, outputs, attributes): what metrics read. */
 function withoutContent(r: CallRecord): CallRecord {
   return { ...r, input: null, output: null, attributes: {}, warnings: [] };
@@ -145,7 +163,9 @@ export function ingestRoutes(options: IngestOptions): Hono {
     } finally {
       pendingBytes -= heldBytes;
     }
-    const records = decoded.spans.map((span) => toCallRecord(span, projectId, prices));
+    let records: CallRecord[] | null = decoded.spans.map((span) =>
+      toCallRecord(span, projectId, prices),
+    );
     const rejected = decoded.rejected.length;
     const message = rejected > 0 ? partialSuccessMessage(decoded) : '';
     metrics?.recordSpansRejected('invalid', rejected);
@@ -154,11 +174,9 @@ export function ingestRoutes(options: IngestOptions): Hono {
     // Nothing below the await holds the decoded spans or the full records (prompts,
     // outputs, attributes): a request waiting for its commit keeps only what metrics read,
     // so the memory of the requests in flight stays small.
-    const insertion = (async () =>
-      hasReadSide(store)
-        ? (await store.insertCallsDetailed(projectId, records)).newIndexes
-        : (await store.insertCalls(projectId, records), null))();
+    const insertion = startInsert(store, projectId, records);
     const forMetrics = metrics === undefined ? [] : records.map(withoutContent);
+    records = null;
     let newIndexes: readonly number[] | null = null;
     try {
       newIndexes = await insertion;

@@ -208,11 +208,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
   const local = thread === null ? createSqliteWriter(db) : null;
   if (thread !== null) db.pragma(`cache_size = -${READER_CACHE_SIZE_KIB}`);
   /** Runs one write on the writer (thread or this one); resolves once it is committed. */
-  const write = async <T>(op: WriteOp): Promise<T> => {
-    if (thread !== null) return (await thread.write(op)) as T;
+  // Not async: once posted, the rows are the writer's; no frame here keeps them alive.
+  const write = <T>(op: WriteOp): Promise<T> => {
+    if (thread !== null) return thread.write(op) as Promise<T>;
     const [outcome] = local!.run([op]);
-    if (!outcome!.ok) throw new Error(outcome!.message);
-    return outcome!.value as T;
+    return outcome!.ok
+      ? Promise.resolve(outcome!.value as T)
+      : Promise.reject(new Error(outcome!.message));
   };
   const insertBatch = (
     projectId: string,
