@@ -1,4 +1,5 @@
 import { context, propagation, type Tracer, trace } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
@@ -8,12 +9,15 @@ import { createRedactor } from './capture/redaction.js';
 import { type InitOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { createEnricher } from './export/enrich.js';
 import { OtlpHttpJsonExporter } from './export/exporter.js';
+import { LightTracer } from './export/light-span.js';
 import { type DeliveryStats, PilotlightSpanProcessor } from './export/processor.js';
 import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
 
 interface Runtime {
   config: ResolvedConfig;
   tracer: Tracer;
+  /** Starts pilotlight's own spans cheaply; null when the SDK tracer must be used (see {@link lightTracerFor}). */
+  light: LightTracer | null;
   processor: PilotlightSpanProcessor;
   otlp: OtlpHttpJsonExporter | null;
   shutdownProvider: () => Promise<void>;
@@ -34,6 +38,32 @@ const EMPTY_STATS: DeliveryStats = {
 /** The tracer wrapped calls use: pilotlight's after `init()`, else the global one. */
 export function currentTracer(): Tracer {
   return runtime?.tracer ?? trace.getTracer(SCOPE_NAME, SCOPE_VERSION);
+}
+
+/** pilotlight's fast span factory after `init()`, or null (no `init()`, or a non-default sampler). */
+export function currentLightTracer(): LightTracer | null {
+  return runtime?.light ?? null;
+}
+
+/** Samplers under which every span without an unsampled parent is recorded, as {@link LightTracer} does. */
+const DEFAULT_SAMPLERS = new Set(['', 'always_on', 'parentbased_always_on']);
+
+/**
+ * The fast span factory for spans that would go to `processor` through `tracer`, or null when
+ * the OpenTelemetry SDK must make them: a sampler configured through `OTEL_TRACES_SAMPLER`
+ * other than the default, or a tracer that does not record. The resource is the one the
+ * provider gives its spans (read from one span that is started, never ended, never exported).
+ */
+function lightTracerFor(tracer: Tracer, processor: PilotlightSpanProcessor): LightTracer | null {
+  const sampler = (process.env.OTEL_TRACES_SAMPLER ?? '').trim().toLowerCase();
+  if (!DEFAULT_SAMPLERS.has(sampler)) return null;
+  const probe = tracer.startSpan('pilotlight.probe') as { resource?: Resource };
+  if (probe.resource === undefined) return null;
+  return new LightTracer({
+    resource: probe.resource,
+    scope: { name: SCOPE_NAME, version: SCOPE_VERSION },
+    sink: processor,
+  });
 }
 
 /** True when the app already registered a (non-no-op) global tracer provider. */
@@ -85,6 +115,12 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
         })
       : null;
   const prices = createPriceBook([...DEFAULT_PRICES, ...config.prices]);
+  const enricher = createEnricher({
+    captureContent: config.captureContent,
+    redactor: config.redact === false ? null : createRedactor(config.redact),
+    maxContentChars: config.maxContentChars,
+    prices,
+  });
   const processor = new PilotlightSpanProcessor({
     exporter: options.exporter ?? (otlp as OtlpHttpJsonExporter),
     maxQueueSize: config.maxQueueSize,
@@ -94,12 +130,8 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
     keepErrors: config.keepErrors,
     logger: config.logger,
     filter: (span) => !isDuplicateProviderSpan(span),
-    enrich: createEnricher({
-      captureContent: config.captureContent,
-      redactor: config.redact === false ? null : createRedactor(config.redact),
-      maxContentChars: config.maxContentChars,
-      prices,
-    }),
+    enrich: enricher.enrich,
+    prepare: enricher.prepare,
   });
   const resourceAttributes = { ...config.resourceAttributes };
   let tracer: Tracer;
@@ -132,6 +164,7 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
   const rt: Runtime = {
     config,
     tracer,
+    light: lightTracerFor(tracer, processor),
     processor,
     otlp,
     shutdownProvider,

@@ -4,9 +4,11 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
+  type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
+import { LightTracer } from '../src/export/light-span.js';
 import { encodeTraceRequest, hrTimeToNanos } from '../src/export/otlp-json.js';
 
 /** Drops fields holding the proto3 default value, which encoders may omit. */
@@ -51,6 +53,62 @@ describe('encodeTraceRequest', () => {
       new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)),
     );
     expect(normalise(ours)).toEqual(normalise(reference));
+  });
+
+  it('encodes pilotlight light spans as the OpenTelemetry serializer reads them', async () => {
+    const ended: ReadableSpan[] = [];
+    const tracer = new LightTracer({
+      resource: resourceFromAttributes({ 'service.name': 'svc' }),
+      scope: { name: 'pilotlight', version: '9.9.9' },
+      sink: { onEnd: (span) => ended.push(span) },
+    });
+    const parent = tracer.startSpan('agent', SpanKind.INTERNAL, { kind: 'agent' });
+    const child = tracer.startSpan(
+      'chat gpt-4o',
+      SpanKind.CLIENT,
+      { 'gen_ai.request.model': 'gpt-4o' },
+      trace.setSpan(context.active(), parent),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    child.setAttributes({ n: 3, ok: true, tags: ['a'] });
+    child.recordException(new Error('boom'));
+    child.setStatus({ code: SpanStatusCode.ERROR, message: 'failed' });
+    child.end();
+    parent.end();
+    expect(ended.map((s) => s.name)).toEqual(['chat gpt-4o', 'agent']);
+    const [first] = ended as [ReadableSpan];
+    expect(first.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
+    expect(first.spanContext().traceId).toBe(parent.spanContext().traceId);
+    expect(first.duration[0] * 1e3 + first.duration[1] / 1e6).toBeGreaterThanOrEqual(4);
+    const ours = JSON.parse(encodeTraceRequest(ended));
+    const reference = JSON.parse(
+      new TextDecoder().decode(JsonTraceSerializer.serializeRequest(ended)),
+    );
+    expect(normalise(ours)).toEqual(normalise(reference));
+  });
+
+  it('starts no recording span under a parent that was not sampled', () => {
+    const ended: ReadableSpan[] = [];
+    const tracer = new LightTracer({
+      resource: resourceFromAttributes({}),
+      scope: { name: 'pilotlight' },
+      sink: { onEnd: (span) => ended.push(span) },
+    });
+    const unsampled = trace.wrapSpanContext({
+      traceId: 'a'.repeat(32),
+      spanId: 'b'.repeat(16),
+      traceFlags: 0,
+    });
+    const span = tracer.startSpan(
+      'x',
+      SpanKind.CLIENT,
+      {},
+      trace.setSpan(context.active(), unsampled),
+    );
+    span.end();
+    expect(span.isRecording()).toBe(false);
+    expect(span.spanContext().traceId).toBe('a'.repeat(32));
+    expect(ended).toEqual([]);
   });
 
   it('writes nanosecond timestamps exactly', () => {

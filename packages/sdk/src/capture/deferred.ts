@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { PriceBook } from '@pilotlight/conventions';
+import { LightSpan } from '../export/light-span.js';
 import type { TokenCounter } from './tokens.js';
 
 /** What a deferred capture may use when it runs in the batch path. */
@@ -27,15 +28,22 @@ export interface DeferredCapture {
   attributes(ctx: CaptureContext): Attributes;
 }
 
+/** Deferred work of spans made by the OpenTelemetry SDK (pilotlight's own spans hold theirs). */
 const pending = new WeakMap<object, DeferredCapture>();
 
-/** Attaches deferred work to a span (the span object is the key; it is collected with it). */
+/** Attaches deferred work to a span (kept on a {@link LightSpan}, else keyed by the span object). */
 export function deferCapture(span: object, capture: DeferredCapture): void {
-  pending.set(span, capture);
+  if (span instanceof LightSpan) span.capture = capture;
+  else pending.set(span, capture);
 }
 
 /** The deferred work of a span, removed so it runs once. */
 export function takeCapture(span: object): DeferredCapture | undefined {
+  if (span instanceof LightSpan) {
+    const capture = span.capture;
+    span.capture = undefined;
+    return capture;
+  }
   const capture = pending.get(span);
   if (capture !== undefined) pending.delete(span);
   return capture;
@@ -43,5 +51,5 @@ export function takeCapture(span: object): DeferredCapture | undefined {
 
 /** Peeks without removing (used to decide whether a batch needs the tokenizer). */
 export function peekCapture(span: object): DeferredCapture | undefined {
-  return pending.get(span);
+  return span instanceof LightSpan ? span.capture : pending.get(span);
 }

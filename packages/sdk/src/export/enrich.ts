@@ -6,6 +6,7 @@ import type { CaptureContext } from '../capture/deferred.js';
 import { peekCapture, takeCapture } from '../capture/deferred.js';
 import type { Redactor } from '../capture/redaction.js';
 import { loadTokenCounter, type TokenCounter } from '../capture/tokens.js';
+import { LightSpan } from './light-span.js';
 
 /** Options of {@link createEnricher}. */
 export interface EnricherOptions {
@@ -42,15 +43,25 @@ export function safeJson(value: unknown, text: (s: string) => string): string {
   }
 }
 
+/** The two enrichment steps {@link createEnricher} builds. */
+export interface Enricher {
+  /**
+   * Completes spans right after they ended, off the caller's path (the processor runs it from
+   * `setImmediate`), so the request and response objects a capture holds die young instead of
+   * being promoted while the span waits for its batch. Leaves alone what needs the tokenizer.
+   */
+  prepare(spans: readonly ReadableSpan[]): void;
+  /** Completes what `prepare` left (token estimates) and returns the spans to export. */
+  enrich(spans: ReadableSpan[]): Promise<ReadableSpan[]>;
+}
+
 /**
- * Builds the batch-path step that turns ended spans into exported ones: runs each span's
- * deferred capture (content as semconv messages, usage, cost, confidence), estimates tokens
- * where the provider gave none, and redacts content and exception messages. Spans are
- * completed in place (they have ended; nothing else reads them after export).
+ * Builds the step that turns ended spans into exported ones: runs each span's deferred
+ * capture (content as semconv messages, usage, cost, confidence), estimates tokens where the
+ * provider gave none, and redacts content and exception messages. Spans are completed in
+ * place (they have ended; nothing else reads them after export), each once.
  */
-export function createEnricher(
-  options: EnricherOptions,
-): (spans: ReadableSpan[]) => Promise<ReadableSpan[]> {
+export function createEnricher(options: EnricherOptions): Enricher {
   const redact = options.redactor;
   const max = options.maxContentChars;
   const text = (value: string): string => {
@@ -58,18 +69,33 @@ export function createEnricher(
     return clean.length > max ? clean.slice(0, max) + TRUNCATED : clean;
   };
   const json = (value: unknown): string => safeJson(value, text);
-  return async (spans) => {
-    let countTokens: TokenCounter | null = null;
-    if (spans.some((s) => peekCapture(s)?.needsTokenizer() === true))
-      countTokens = await loadTokenCounter();
-    const ctx: CaptureContext = {
-      captureContent: options.captureContent,
-      text,
-      json,
-      prices: options.prices,
-      countTokens,
-    };
-    return spans.map((span) => enrichOne(span, ctx, redact === null ? null : text));
+  const redactText = redact === null ? null : text;
+  const withoutTokenizer: CaptureContext = {
+    captureContent: options.captureContent,
+    text,
+    json,
+    prices: options.prices,
+    countTokens: null,
+  };
+  return {
+    prepare(spans) {
+      for (const span of spans) {
+        if (!(span instanceof LightSpan) || span.prepared) continue;
+        if (span.capture?.needsTokenizer() === true) continue;
+        enrichOne(span, withoutTokenizer, redactText);
+        span.prepared = true;
+      }
+    },
+    async enrich(spans) {
+      let countTokens: TokenCounter | null = null;
+      if (spans.some((s) => peekCapture(s)?.needsTokenizer() === true))
+        countTokens = await loadTokenCounter();
+      const ctx: CaptureContext =
+        countTokens === null ? withoutTokenizer : { ...withoutTokenizer, countTokens };
+      for (const span of spans)
+        if (!(span instanceof LightSpan && span.prepared)) enrichOne(span, ctx, redactText);
+      return spans;
+    },
   };
 }
 
@@ -77,7 +103,7 @@ function enrichOne(
   span: ReadableSpan,
   ctx: CaptureContext,
   text: ((s: string) => string) | null,
-): ReadableSpan {
+): void {
   const capture = takeCapture(span);
   let extra: Attributes | undefined;
   if (capture !== undefined) {
@@ -102,7 +128,6 @@ function enrichOne(
     if (message !== undefined && message !== '')
       target.status = { ...span.status, message: text(message) };
   }
-  return span;
 }
 
 function redactEvents(events: TimedEvent[], text: (s: string) => string): TimedEvent[] {

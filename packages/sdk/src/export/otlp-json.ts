@@ -1,5 +1,6 @@
 import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { LightSpan } from './light-span.js';
 
 /**
  * Writes an OTLP/HTTP JSON `ExportTraceServiceRequest` directly as a string (OTLP JSON mapping:
@@ -65,7 +66,13 @@ function spanJson(span: ReadableSpan): string {
   // Bits 0–7: W3C trace flags; bit 8: whether the parent's remoteness is known; bit 9: it is remote.
   s += `,"flags":${0x100 | (ctx.traceFlags & 0xff) | (span.parentSpanContext?.isRemote === true ? 0x200 : 0)}`;
   s += `,"name":${JSON.stringify(span.name)},"kind":${span.kind + 1}`;
-  s += `,"startTimeUnixNano":"${hrTimeToNanos(span.startTime)}","endTimeUnixNano":"${hrTimeToNanos(span.endTime)}"`;
+  if (span instanceof LightSpan) {
+    // Integer epoch milliseconds plus a monotonic duration: exact decimal nanoseconds, no HrTime arrays.
+    const durationNs = span.durationNs;
+    const endMs = span.startEpochMs + Math.floor(durationNs / 1e6);
+    s += `,"startTimeUnixNano":"${span.startEpochMs}000000","endTimeUnixNano":"${endMs}${String(durationNs % 1e6).padStart(6, '0')}"`;
+  } else
+    s += `,"startTimeUnixNano":"${hrTimeToNanos(span.startTime)}","endTimeUnixNano":"${hrTimeToNanos(span.endTime)}"`;
   s += `,"attributes":${attributesJson(span.attributes)},"droppedAttributesCount":${span.droppedAttributesCount}`;
   if (span.events.length > 0) {
     const events = span.events.map(

@@ -8,6 +8,7 @@ import type {
   SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from '../config.js';
+import { LightSpan } from './light-span.js';
 
 /** Counters of the delivery pipeline, read with `getDeliveryStats()`. */
 export interface DeliveryStats {
@@ -39,6 +40,11 @@ export interface PilotlightSpanProcessorOptions {
   filter?: (span: ReadableSpan) => boolean;
   /** Turns a batch into what is exported (redaction, content, cost): runs off the caller's path. */
   enrich?: (spans: ReadableSpan[]) => Promise<ReadableSpan[]>;
+  /**
+   * Completes queued spans soon after they ended, from `setImmediate` (off the caller's path),
+   * so what they reference can be collected young; `enrich` finishes whatever it left.
+   */
+  prepare?: (spans: readonly ReadableSpan[]) => void;
   logger?: Logger;
 }
 
@@ -51,6 +57,19 @@ export interface PilotlightSpanProcessorOptions {
  */
 export class PilotlightSpanProcessor implements SpanProcessor {
   private readonly queue: ReadableSpan[] = [];
+  /** Spans queued since the last `prepare` run (the tail of the queue, or already exported). */
+  private fresh: ReadableSpan[] = [];
+  private prepareScheduled = false;
+  private readonly runPrepare = (): void => {
+    this.prepareScheduled = false;
+    const spans = this.fresh;
+    this.fresh = [];
+    try {
+      this.options.prepare?.(spans);
+    } catch {
+      // The batch path completes what was left.
+    }
+  };
   private timer: NodeJS.Timeout | undefined;
   private exporting: Promise<void> | null = null;
   private stopped: Promise<void> | null = null;
@@ -72,7 +91,12 @@ export class PilotlightSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.stopped !== null) return;
-    if (this.options.filter !== undefined && !this.options.filter(span)) return;
+    if (
+      this.options.filter !== undefined &&
+      !(span instanceof LightSpan) &&
+      !this.options.filter(span)
+    )
+      return;
     if (this.sampleBound < 0x1_0000_0000 && !this.keep(span)) {
       this.stats.sampledOut++;
       return;
@@ -83,6 +107,13 @@ export class PilotlightSpanProcessor implements SpanProcessor {
       return;
     }
     this.queue.push(span);
+    if (this.options.prepare !== undefined) {
+      this.fresh.push(span);
+      if (!this.prepareScheduled) {
+        this.prepareScheduled = true;
+        setImmediate(this.runPrepare);
+      }
+    }
     if (this.queue.length >= this.options.maxExportBatchSize && this.exporting === null) {
       this.clearTimer();
       void this.drain(false);

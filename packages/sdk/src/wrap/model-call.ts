@@ -1,8 +1,8 @@
 import { context, type Span, trace } from '@opentelemetry/api';
 import { type DeferredCapture, deferCapture } from '../capture/deferred.js';
 import { SpanEnder } from './common.js';
-import { observeResult } from './proxy.js';
-import { observeStream } from './stream.js';
+import { observeResult, type SettleHandlers } from './proxy.js';
+import { observeStream, type StreamObserver } from './stream.js';
 
 /** The deferred capture of one model call, fed on the caller's path with cheap steps only. */
 export interface CallCapture extends DeferredCapture {
@@ -54,24 +54,46 @@ export function traceModelCall(
     ender.fail(error);
     throw error;
   }
-  return observeResult(result, {
-    onValue(value) {
-      if (
-        capture.streaming &&
-        value !== null &&
-        typeof value === 'object' &&
-        Symbol.asyncIterator in value
-      ) {
-        return observeStream(value, {
-          onChunk: (chunk) => capture.onChunk(chunk),
-          onEnd: (outcome, error) => (outcome === 'error' ? ender.fail(error) : ender.end()),
-        });
-      }
-      capture.setResponse(value);
-      ender.end();
-      return value;
-    },
-    onError: (error) => ender.fail(error),
-    onRawResponse: () => ender.end(),
-  });
+  return observeResult(result, new CallObserver(capture, ender));
+}
+
+/** What a model call does when it settles (a class: no closures allocated per call). */
+class CallObserver implements SettleHandlers, StreamObserver {
+  constructor(
+    private readonly capture: CallCapture,
+    private readonly ender: SpanEnder,
+  ) {}
+
+  onValue(value: unknown): unknown {
+    if (
+      this.capture.streaming &&
+      value !== null &&
+      typeof value === 'object' &&
+      Symbol.asyncIterator in value
+    ) {
+      return observeStream(value, this);
+    }
+    this.capture.setResponse(value);
+    this.ender.end();
+    return value;
+  }
+
+  onError(error: unknown): void {
+    this.ender.fail(error);
+  }
+
+  onRawResponse(): void {
+    this.ender.end();
+  }
+
+  /** A streamed chunk (as the stream's observer). */
+  onChunk(chunk: unknown): void {
+    this.capture.onChunk(chunk);
+  }
+
+  /** The stream's end (as the stream's observer). */
+  onEnd(outcome: 'done' | 'abandoned' | 'error', error?: unknown): void {
+    if (outcome === 'error') this.ender.fail(error);
+    else this.ender.end();
+  }
 }

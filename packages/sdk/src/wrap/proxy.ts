@@ -96,6 +96,79 @@ export interface SettleHandlers {
 const noop = (): void => undefined;
 
 /**
+ * The `Proxy` handler over one call's promise: a class, so observing a call allocates one
+ * object and the two settle callbacks rather than a closure per trap and helper.
+ */
+class PromiseObserver {
+  private observed: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly thenable: PromiseLike<unknown> & Record<PropertyKey, unknown>,
+    private readonly handlers: SettleHandlers,
+  ) {}
+
+  settle(): Promise<unknown> {
+    if (this.observed === undefined) {
+      const handlers = this.handlers;
+      this.observed = Promise.resolve(
+        this.thenable.then(
+          (value) => handlers.onValue(value),
+          (error: unknown) => {
+            handlers.onError(error);
+            throw error;
+          },
+        ),
+      );
+      this.observed.catch(noop);
+    }
+    return this.observed;
+  }
+
+  get(target: PromiseLike<unknown> & Record<PropertyKey, unknown>, prop: PropertyKey): unknown {
+    switch (prop) {
+      case 'then':
+        return (onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) =>
+          this.settle().then(onFulfilled, onRejected);
+      case 'catch':
+        return (onRejected?: (e: unknown) => unknown) => this.settle().catch(onRejected);
+      case 'finally':
+        return (onFinally?: () => void) => this.settle().finally(onFinally);
+      case 'withResponse': {
+        const original = target.withResponse;
+        if (typeof original !== 'function') return original;
+        return () => {
+          const data = this.settle();
+          return (original.call(target) as Promise<Record<string, unknown>>).then(async (r) => ({
+            ...r,
+            data: await data,
+          }));
+        };
+      }
+      case 'asResponse': {
+        const original = target.asResponse;
+        if (typeof original !== 'function') return original;
+        return () => {
+          const response = original.call(target) as Promise<unknown>;
+          if (this.observed === undefined) {
+            response.then(
+              (r) => this.handlers.onRawResponse?.(r),
+              (e: unknown) => this.handlers.onError(e),
+            );
+          }
+          return response;
+        };
+      }
+      default: {
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function'
+          ? (value as (...a: unknown[]) => unknown).bind(target)
+          : value;
+      }
+    }
+  }
+}
+
+/**
  * Observes a call's result. A promise — including the provider clients' `APIPromise`, whose
  * `.withResponse()`/`.asResponse()` must keep working and whose body is parsed only when
  * someone awaits it — is returned as a `Proxy` over the very same promise: observing starts
@@ -108,64 +181,5 @@ export function observeResult(result: unknown, handlers: SettleHandlers): unknow
   }
   const thenable = result as PromiseLike<unknown> & Record<PropertyKey, unknown>;
   if (typeof thenable.then !== 'function') return handlers.onValue(result);
-  let observed: Promise<unknown> | undefined;
-  const settle = (): Promise<unknown> => {
-    if (observed === undefined) {
-      observed = Promise.resolve(
-        thenable.then(
-          (value) => handlers.onValue(value),
-          (error: unknown) => {
-            handlers.onError(error);
-            throw error;
-          },
-        ),
-      );
-      observed.catch(noop);
-    }
-    return observed;
-  };
-  return new Proxy(thenable, {
-    get(target, prop) {
-      switch (prop) {
-        case 'then':
-          return (onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) =>
-            settle().then(onFulfilled, onRejected);
-        case 'catch':
-          return (onRejected?: (e: unknown) => unknown) => settle().catch(onRejected);
-        case 'finally':
-          return (onFinally?: () => void) => settle().finally(onFinally);
-        case 'withResponse': {
-          const original = target.withResponse;
-          if (typeof original !== 'function') return original;
-          return () => {
-            const data = settle();
-            return (original.call(target) as Promise<Record<string, unknown>>).then(async (r) => ({
-              ...r,
-              data: await data,
-            }));
-          };
-        }
-        case 'asResponse': {
-          const original = target.asResponse;
-          if (typeof original !== 'function') return original;
-          return () => {
-            const response = original.call(target) as Promise<unknown>;
-            if (observed === undefined) {
-              response.then(
-                (r) => handlers.onRawResponse?.(r),
-                (e: unknown) => handlers.onError(e),
-              );
-            }
-            return response;
-          };
-        }
-        default: {
-          const value: unknown = Reflect.get(target, prop, target);
-          return typeof value === 'function'
-            ? (value as (...a: unknown[]) => unknown).bind(target)
-            : value;
-        }
-      }
-    },
-  });
+  return new Proxy(thenable, new PromiseObserver(thenable, handlers));
 }

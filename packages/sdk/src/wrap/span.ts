@@ -1,6 +1,6 @@
 import { type Attributes, type Span, SpanKind } from '@opentelemetry/api';
 import { GenAI, Otel, Pilotlight } from '@pilotlight/conventions';
-import { currentTracer } from '../runtime.js';
+import { currentLightTracer, currentTracer } from '../runtime.js';
 
 /** `server.address` / `server.port` of a client's base URL, computed once per wrapped client. */
 export function serverAttributes(baseURL: unknown): Attributes {
@@ -41,10 +41,10 @@ export function startModelSpan(
     [GenAI.PROVIDER_NAME]: provider,
   };
   if (model !== undefined) attributes[GenAI.REQUEST_MODEL] = model;
-  return currentTracer().startSpan(model === undefined ? operation : `${operation} ${model}`, {
-    kind: SpanKind.CLIENT,
-    attributes,
-  });
+  const name = model === undefined ? operation : `${operation} ${model}`;
+  const light = currentLightTracer();
+  if (light !== null) return light.startSpan(name, SpanKind.CLIENT, attributes);
+  return currentTracer().startSpan(name, { kind: SpanKind.CLIENT, attributes });
 }
 
 /** Sets `key` when `value` is a finite number. */
