@@ -73,6 +73,17 @@ async function serveCommand(): Promise<void> {
       databasePoolSize: config.databasePoolSize,
       databaseSchema: config.databaseSchema,
       dashboard: createDashboardRoutes(),
+      // Only on PostgreSQL, where one replica at a time runs the background jobs.
+      ...(config.databaseUrl === null
+        ? {}
+        : {
+            onLeaderChange: (leading: boolean) =>
+              process.stdout.write(
+                leading
+                  ? 'pilotlight: this replica now runs the background jobs (alerts, drift, retention, outbox)\n'
+                  : 'pilotlight: this replica no longer runs the background jobs\n',
+              ),
+          }),
     });
   } catch (error) {
     if (error instanceof InsecureBindError) {

@@ -65,6 +65,9 @@ export interface AppDeps {
   logError?: (error: unknown) => void;
 }
 
+/** At most one store-unavailable report per this interval (ms). */
+export const STORE_ERROR_LOG_INTERVAL_MS = 30_000;
+
 // google.rpc.Code values for OTLP/HTTP error bodies.
 const RPC_CODE: Record<number, number> = {
   400: 3,
@@ -160,11 +163,27 @@ export function createApp(deps: AppDeps): Hono {
     ),
   );
 
+  // During an outage every refused request fails the same way: one report per
+  // STORE_ERROR_LOG_INTERVAL_MS, with how many were left out, not one stack trace per request.
+  let lastStoreReportAt = Number.NEGATIVE_INFINITY;
+  let unreported = 0;
+  const reportStoreUnavailable = (error: StoreUnavailableError): void => {
+    const t = now();
+    if (t - lastStoreReportAt < STORE_ERROR_LOG_INTERVAL_MS) {
+      unreported++;
+      return;
+    }
+    if (unreported > 0) logError(`${unreported} more store-unavailable answer(s) not reported`);
+    lastStoreReportAt = t;
+    unreported = 0;
+    logError(error);
+  };
+
   app.onError((error, c) => {
     let status: number;
     let body: { error: string; message: string; issues: { path: string; message: string }[] };
     if (error instanceof CollectorError) {
-      if (error instanceof StoreUnavailableError) logError(error);
+      if (error instanceof StoreUnavailableError) reportStoreUnavailable(error);
       status = error.status;
       body = { error: error.code, message: error.message, issues: error.issues };
     } else if (error instanceof HTTPException) {

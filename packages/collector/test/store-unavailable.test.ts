@@ -6,7 +6,8 @@ describe('createApp without a port', () => {
   it('answers 503 with Retry-After on ingest and queries, so exporters retry, and /healthz says so', async () => {
     const store = openSqliteStore({ path: ':memory:' });
     const logged: unknown[] = [];
-    const app = createApp({ store, logError: (e) => logged.push(e) });
+    let clock = 0;
+    const app = createApp({ store, logError: (e) => logged.push(e), now: () => clock });
     expect((await app.request('/healthz')).status).toBe(200);
     await store.close();
 
@@ -28,7 +29,14 @@ describe('createApp without a port', () => {
     expect(query.headers.get('retry-after')).toBe('1');
     expect((await app.request(`/api/traces/${hexId(16)}`)).status).toBe(503);
     expect((await app.request('/healthz')).status).toBe(503);
+    // One report per outage interval, not one stack trace per refused request…
+    expect(logged).toHaveLength(1);
+    expect(String(logged[0])).toMatch(/store is unavailable/);
+    // …and the next interval says how many were left out.
+    clock += 30_000;
+    expect((await app.request('/api/spans')).status).toBe(503);
     expect(logged).toHaveLength(3);
+    expect(logged[1]).toBe('2 more store-unavailable answer(s) not reported');
   });
 
   it('answers 404 with the error shape for an unknown route', async () => {

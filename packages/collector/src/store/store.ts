@@ -162,7 +162,7 @@ export interface StoredModel extends ModelMetadata {
 /**
  * The read side that must not scan raw calls: rollup rows, the model inventory,
  * retention and size. A separate contract from {@link SpanStore} so that an engine can
- * gain it on its own (SQLite has it; PostgreSQL parity is pending).
+ * gain it on its own (both engines have it).
  */
 export interface ReadSideStore {
   /** {@link SpanStore.insertCalls}, also reporting which spans were new. */
