@@ -222,7 +222,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       server.once('error', reject);
     });
     const listening = server!;
-    background = runBackgroundJobs(backgroundJobs(store, jobs, options), {
+    background = runBackgroundJobs(backgroundJobs(store, jobs, options, auth), {
       ...(postgres === null
         ? {}
         : {
@@ -288,6 +288,7 @@ function backgroundJobs(
   store: SpanStore & ReadSideStore,
   driftAndAlerts: DriftAndAlerts | undefined,
   options: StartCollectorOptions,
+  auth: Auth | undefined,
 ): BackgroundJob[] {
   const j = options.jobs ?? {};
   const out: BackgroundJob[] = [];
@@ -296,12 +297,20 @@ function backgroundJobs(
     rollupRetentionDays: options.rollupRetentionDays ?? null,
     auditRetentionDays: options.auditRetentionDays ?? null,
   };
-  if (Object.values(retention).some((days) => days !== null)) {
+  // Projects' own (shorter) call retention, set with `pilotlight projects set`.
+  const projectRetentionDays = async (): Promise<ReadonlyMap<string, number>> =>
+    new Map(
+      (await auth!.listProjects()).flatMap((p) =>
+        p.retentionDays === null ? [] : [[p.id, p.retentionDays] as const],
+      ),
+    );
+  if (auth !== undefined || Object.values(retention).some((days) => days !== null)) {
     out.push({
       name: 'retention',
       start: () =>
         startRetention(store, {
           ...retention,
+          ...(auth === undefined ? {} : { projectRetentionDays }),
           ...(j.retentionIntervalMs === undefined ? {} : { intervalMs: j.retentionIntervalMs }),
           onError: (error) => console.error('pilotlight: retention job failed:', error),
         }),

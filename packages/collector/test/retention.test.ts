@@ -1,9 +1,12 @@
+import path from 'node:path';
 import type { CallRecord } from '@pilotlight/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRetention } from '../src/jobs/retention.js';
 import type { Summary } from '../src/rollups/summary.js';
-import { hexId, type JsonSpanSpec } from './helpers.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { hexId, type JsonSpanSpec, tempDir } from './helpers.js';
 import { allSpans, ingest, testApp } from './read-side-helpers.js';
+import { makeRecord } from './store-contract.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 9, 5, 12, 0);
@@ -118,5 +121,45 @@ describe('retention', () => {
     expect(await job.runOnce()).toEqual({ calls: 0, rollups: 0, audit: 0 });
     await job.stop();
     await job.stop();
+  });
+});
+
+describe('per-project retention', () => {
+  it('deletes a project’s calls past its own shorter period; others wait for the global one', async () => {
+    const tmp = tempDir();
+    const store = openSqliteStore({ path: path.join(tmp.dir, 'pl.db') });
+    try {
+      const ages = [2, 6, 20, 40]; // days
+      const recs = (project: string) =>
+        ages.map((d) =>
+          makeRecord({ projectId: project, startNs: BigInt(NOW - d * DAY) * 1_000_000n }),
+        );
+      for (const p of ['short', 'long', 'plain']) await store.insertCalls(p, recs(p));
+      const job = startRetention(store, {
+        callRetentionDays: 30,
+        rollupRetentionDays: null,
+        // 'long' asks for more than the global 30 days: the global period still applies.
+        projectRetentionDays: async () =>
+          new Map([
+            ['short', 5],
+            ['long', 90],
+          ]),
+        batchSize: 1,
+        now: () => NOW,
+      });
+      const result = await job.runOnce();
+      await job.stop();
+      const agesOf = async (p: string) =>
+        (await store.listCalls(p, { limit: 10 })).data.map((r) =>
+          Math.round((NOW - Number(BigInt(r.startTimeUnixNano) / 1_000_000n)) / DAY),
+        );
+      expect(await agesOf('short')).toEqual([2]);
+      expect(await agesOf('long')).toEqual([2, 6, 20]);
+      expect(await agesOf('plain')).toEqual([2, 6, 20]);
+      expect(result.calls).toBe(3 + 2); // the 40-day calls of all three, then short's 6 and 20
+    } finally {
+      await store.close();
+      tmp.remove();
+    }
   });
 });

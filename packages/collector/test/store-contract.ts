@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {
   AuditEntry,
   AuditStore,
+  ReadSideStore,
   SpanCursor,
   SpanQuery,
   SpanStore,
@@ -18,7 +19,7 @@ import type {
 /** A store opened for one test, and how to remove every trace of it afterwards. */
 export interface StoreFixture {
   /** Every engine keeps the audit log too: no feature exists on one engine only. */
-  store: SpanStore & AuditStore;
+  store: SpanStore & AuditStore & Pick<ReadSideStore, 'deleteProjectCallsBefore'>;
   /** Closes the store and deletes its data (file, schema). */
   destroy(): Promise<void>;
 }
@@ -112,7 +113,7 @@ async function listAll(
 export function describeStoreContract(engine: string, open: () => Promise<StoreFixture>): void {
   describe(`SpanStore contract: ${engine}`, () => {
     let fixture: StoreFixture;
-    let store: SpanStore & AuditStore;
+    let store: StoreFixture['store'];
     beforeEach(async () => {
       fixture = await open();
       store = fixture.store;
@@ -569,6 +570,20 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreF
         expect(await store.getTrace('b', onlyA.traceId)).toEqual([]);
         expect((await store.getTrace('b', shared.traceId)).map((r) => r.name)).toEqual(['b copy']);
         expect(await listAll(store, 'c', {})).toEqual([]);
+      });
+
+      it('deletes one project’s expired calls, oldest first, leaving other projects alone', async () => {
+        const old = [90, 80, 70].map((m) => makeRecord({ startNs: nanosAgo(m) }));
+        const recent = makeRecord({ startNs: nanosAgo(5) });
+        await store.insertCalls('a', [...old, recent]);
+        await store.insertCalls('b', old);
+        const cutoff = nanosAgo(60);
+        expect(await store.deleteProjectCallsBefore('a', cutoff, 2)).toBe(2);
+        expect((await listAll(store, 'a', {})).map(key)).toEqual([recent, old[2]!].map(key));
+        expect(await store.deleteProjectCallsBefore('a', cutoff, 2)).toBe(1);
+        expect(await store.deleteProjectCallsBefore('a', cutoff, 2)).toBe(0);
+        expect((await listAll(store, 'a', {})).map(key)).toEqual([key(recent)]);
+        expect(await listAll(store, 'b', {})).toHaveLength(3);
       });
     });
 

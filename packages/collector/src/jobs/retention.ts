@@ -18,6 +18,11 @@ export interface RetentionOptions {
   rollupRetentionDays: number | null;
   /** Audit entries older than this many days are deleted; null or unset keeps them. */
   auditRetentionDays?: number | null;
+  /**
+   * Projects with their own call retention (days), read at each run. A project's period
+   * only ever shortens `callRetentionDays`, which stays the longest anything is kept.
+   */
+  projectRetentionDays?: () => Promise<ReadonlyMap<string, number>>;
   intervalMs?: number;
   batchSize?: number;
   /** Clock (default `Date.now`). */
@@ -83,6 +88,14 @@ export function startRetention(
       const cutoffNs = BigInt(at - options.callRetentionDays * DAY_MS) * 1_000_000n;
       result.calls = await drain((limit) => store.deleteCallsBefore(cutoffNs, limit));
     }
+    const global = options.callRetentionDays;
+    for (const [projectId, days] of (await options.projectRetentionDays?.()) ?? []) {
+      if (global !== null && days >= global) continue;
+      const cutoffNs = BigInt(at - days * DAY_MS) * 1_000_000n;
+      result.calls += await drain((limit) =>
+        store.deleteProjectCallsBefore(projectId, cutoffNs, limit),
+      );
+    }
     if (options.rollupRetentionDays !== null) {
       const cutoffMs = at - options.rollupRetentionDays * DAY_MS;
       result.rollups = await drain((limit) => store.deleteRollupsBefore(cutoffMs, limit));
@@ -104,6 +117,7 @@ export function startRetention(
   }
 
   const enabled =
+    options.projectRetentionDays !== undefined ||
     options.callRetentionDays !== null ||
     options.rollupRetentionDays !== null ||
     (options.auditRetentionDays ?? null) !== null;

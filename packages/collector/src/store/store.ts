@@ -193,6 +193,15 @@ export interface ReadSideStore {
    * @returns how many were deleted (fewer than `limit`: nothing expired is left).
    */
   deleteCallsBefore(beforeUnixNano: bigint, limit: number): Promise<number>;
+  /**
+   * {@link deleteCallsBefore} for one project (a project's own, shorter retention).
+   * @returns how many were deleted (fewer than `limit`: nothing expired is left).
+   */
+  deleteProjectCallsBefore(
+    projectId: string,
+    beforeUnixNano: bigint,
+    limit: number,
+  ): Promise<number>;
   /** Deletes at most `limit` rollup rows whose bucket starts before `beforeMs`. */
   deleteRollupsBefore(beforeMs: number, limit: number): Promise<number>;
   /** Bytes the store occupies (for the store-size gauge). */

@@ -19,6 +19,7 @@ import { migratePostgres, SCHEMA_NAME } from './migrations.js';
 import { dayOf, dropCallsBefore, ensureDayPartition, type RetentionResult } from './partitions.js';
 import {
   deleteCallsBefore,
+  deleteProjectCallsBefore,
   deleteRollupsBefore,
   listModels,
   schemaSizeBytes,
@@ -569,6 +570,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const deleted = await run(() => deleteCallsBefore(pool, schema, beforeUnixNano, limit));
       knownDays.clear();
       return deleted;
+    },
+    async deleteProjectCallsBefore(projectId, beforeUnixNano, limit) {
+      return run(() => deleteProjectCallsBefore(pool, projectId, beforeUnixNano, limit));
     },
     async deleteRollupsBefore(beforeMs, limit) {
       return run(() => deleteRollupsBefore(pool, beforeMs, limit));

@@ -176,6 +176,24 @@ export async function deleteCallsBefore(
 }
 
 /**
+ * Retention of one project's calls (its own, shorter period): at most `limit` rows that
+ * started before the cutoff, oldest first, through the (project_id, start_ns) index.
+ */
+export async function deleteProjectCallsBefore(
+  pool: pg.Pool,
+  projectId: string,
+  beforeUnixNano: bigint,
+  limit: number,
+): Promise<number> {
+  const res = await pool.query(
+    `DELETE FROM calls WHERE project_id = $1 AND start_ns < $2 AND seq IN (
+       SELECT seq FROM calls WHERE project_id = $1 AND start_ns < $2 ORDER BY start_ns LIMIT $3)`,
+    [projectId, beforeUnixNano.toString(), limit],
+  );
+  return res.rowCount ?? 0;
+}
+
+/**
  * Retention of rollups: at most `limit` rows whose bucket starts before `beforeMs`,
  * per project and tier, each under the project's rollup lock so that a concurrent
  * ingest cannot write a deleted row back.

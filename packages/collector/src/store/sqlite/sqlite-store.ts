@@ -361,6 +361,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
       guard();
       return write<number>({ op: 'deleteCallsBefore', beforeUnixNano, limit });
     },
+    async deleteProjectCallsBefore(projectId, beforeUnixNano, limit) {
+      guard();
+      return write<number>({ op: 'deleteProjectCallsBefore', projectId, beforeUnixNano, limit });
+    },
     async deleteRollupsBefore(beforeMs, limit) {
       guard();
       return write<number>({ op: 'deleteRollupsBefore', beforeMs, limit });

@@ -45,6 +45,7 @@ export type WriteOp =
       nowMs: number;
     }
   | { op: 'deleteCallsBefore'; beforeUnixNano: bigint; limit: number }
+  | { op: 'deleteProjectCallsBefore'; projectId: string; beforeUnixNano: bigint; limit: number }
   | { op: 'deleteRollupsBefore'; beforeMs: number; limit: number }
   | { op: 'appendAudit'; projectId: string; entry: AuditEntry }
   | { op: 'deleteAuditBefore'; beforeMs: number; limit: number }
@@ -306,6 +307,8 @@ export function createSqliteWriter(db: Database.Database): SqliteWriter {
         return updateModelMetadata(o);
       case 'deleteCallsBefore':
         return deleteCallsBatch(o.beforeUnixNano, o.limit);
+      case 'deleteProjectCallsBefore':
+        return deleteCalls.run(o.projectId, o.beforeUnixNano, o.limit).changes;
       case 'deleteRollupsBefore':
         return deleteRollupsBatch(o.beforeMs, o.limit);
       case 'appendAudit': {
