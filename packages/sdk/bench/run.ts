@@ -7,6 +7,7 @@
  *   npm run bench -w @pilotlight/sdk                       # plain + streaming
  *   npm run bench -w @pilotlight/sdk -- --rounds 7 --calls 4000
  *   npm run bench -w @pilotlight/sdk -- --outage 600       # heap during a 10-min outage
+ *   npm run bench -w @pilotlight/sdk -- --outage-calls 600000  # the same calls, back to back
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -25,14 +26,22 @@ const WARMUP = flag('warmup', 1000);
 const CHUNKS = flag('chunks', 50);
 const YIELD_EVERY = flag('yield-every', 20);
 const OUTAGE_SEC = flag('outage', 0);
+const OUTAGE_CALLS = flag('outage-calls', 0);
 const VARIANTS: Variant[] = ['bare', 'pilotlight', 'openllmetry', 'openinference'];
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
-function runWorker(cfg: WorkerConfig): Promise<WorkerResult> {
+function runWorker(cfg: WorkerConfig, nodeFlags: string[] = []): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--conditions=@pilotlight/source', '--import', 'tsx', WORKER, JSON.stringify(cfg)],
+      [
+        ...nodeFlags,
+        '--conditions=@pilotlight/source',
+        '--import',
+        'tsx',
+        WORKER,
+        JSON.stringify(cfg),
+      ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
         env: { ...process.env, OTEL_SDK_DISABLED: undefined, TRACELOOP_TELEMETRY: 'false' },
@@ -150,7 +159,27 @@ async function closedPortUrl(): Promise<string> {
 
 const sink = await new CountingSink().start();
 try {
-  if (OUTAGE_SEC > 0) {
+  if (OUTAGE_CALLS > 0) {
+    const r = await runWorker(
+      {
+        variant: 'pilotlight',
+        mode: 'outage',
+        calls: 0,
+        warmup: 0,
+        chunks: 0,
+        yieldEvery: YIELD_EVERY,
+        sinkUrl: await closedPortUrl(),
+        service: 'bench-outage',
+        simulatedCalls: OUTAGE_CALLS,
+      },
+      ['--expose-gc'],
+    );
+    process.stdout.write(
+      `### Collector outage, simulated: ${OUTAGE_CALLS} calls back to back against a closed port\n\n` +
+        `calls: ${r.totalCalls}, spans dropped and counted: ${r.dropped}, still held (queue + batch being retried): ${r.held}\n\n` +
+        `heapUsed after a full GC (MB): before the first call ${r.heapBaselineMb}; every ${OUTAGE_CALLS / 10} calls: ${(r.heapSamplesMb ?? []).join(', ')}\n\n`,
+    );
+  } else if (OUTAGE_SEC > 0) {
     const r = await runWorker({
       variant: 'pilotlight',
       mode: 'outage',

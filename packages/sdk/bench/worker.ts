@@ -21,6 +21,12 @@ export interface WorkerConfig {
   /** outage mode: calls per second and duration. */
   ratePerSec?: number;
   durationSec?: number;
+  /**
+   * outage mode, faster than real time: this many calls as fast as the loop runs (yielding
+   * every `yieldEvery` calls) instead of a paced run; the heap is sampled after a full GC
+   * every `calls / 10` calls. Needs `--expose-gc`.
+   */
+  simulatedCalls?: number;
 }
 
 export interface WorkerResult {
@@ -34,6 +40,10 @@ export interface WorkerResult {
   cpuPerCallUs?: number;
   heapSamplesMb?: number[];
   dropped?: number;
+  /** outage mode: spans still held (queue + the batch being retried) at the end. */
+  held?: number;
+  /** outage mode: heap before the first call (after a full GC), MB. */
+  heapBaselineMb?: number;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
@@ -139,6 +149,34 @@ const result: WorkerResult = {
   totalCalls: 0,
   perCallUs: 0,
 };
+
+const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+if (cfg.mode === 'outage' && cfg.simulatedCalls !== undefined) {
+  // The same outage compressed in time: every call the paced run would make, back to back.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('simulated outage needs --expose-gc');
+  const sdk = await import('../src/index.js');
+  gc();
+  result.heapBaselineMb = mb(process.memoryUsage().heapUsed);
+  const every = Math.max(1, Math.floor(cfg.simulatedCalls / 10));
+  const samples: number[] = [];
+  for (let i = 1; i <= cfg.simulatedCalls; i++) {
+    await one();
+    if (i % cfg.yieldEvery === 0) await tick();
+    if (i % every === 0) {
+      gc();
+      samples.push(mb(process.memoryUsage().heapUsed));
+    }
+  }
+  const stats = sdk.getDeliveryStats();
+  result.totalCalls = cfg.simulatedCalls;
+  result.heapSamplesMb = samples;
+  result.dropped = stats.dropped;
+  result.held = cfg.simulatedCalls - stats.dropped - stats.exported - stats.sampledOut;
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
 
 if (cfg.mode === 'outage') {
   // Calls at a fixed rate against an unreachable collector; heap sampled every 10 s.
