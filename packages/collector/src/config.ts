@@ -45,7 +45,7 @@ export interface CollectorConfig {
   /**
    * Ingest admission control: spans decoded but not yet stored above which requests are
    * answered 503 with `Retry-After` (`PILOTLIGHT_INGEST_MAX_PENDING_SPANS`; absent: the
-   * ingest route's default, 10,000).
+   * ingest route's default, 5,000).
    */
   ingestMaxPendingSpans?: number;
   /**

@@ -87,7 +87,8 @@ const iso = (nanos: bigint): string => new Date(Number(nanos / 1_000_000n)).toIS
 
 /**
  * A record as the writer receives it: the values of {@link COLUMNS} in order, ids still as
- * hex strings, then the call's exact `durationMs` (what rollups sketch). Only strings,
+ * hex strings, then the call's exact `durationMs` (what rollups sketch) and its start as
+ * text (as in the record, so the writer never converts a bigint back). Only strings,
  * numbers, bigints and nulls: cheap to post to a worker (a `Buffer` would drag its whole
  * 8 KiB pool slab through the structured clone), and JSON-heavy fields are already strings.
  */
@@ -95,6 +96,9 @@ export type WireRow = unknown[];
 
 /** Position of `durationMs` in a {@link WireRow} (after the columns). */
 export const WIRE_DURATION = COLUMNS.length;
+/** Position of the exact start time as text (`startTimeUnixNano`) in a {@link WireRow}. */
+const WIRE_START_TEXT = COLUMNS.length + 1;
+const EMPTY_WARNINGS = '[]';
 
 /** The {@link WireRow} of a record stored under `projectId`. */
 export function toWireRow(projectId: string, r: CallRecord, receivedAtMs: number): WireRow {
@@ -130,10 +134,11 @@ export function toWireRow(projectId: string, r: CallRecord, receivedAtMs: number
     jsonOrNull(r.input),
     jsonOrNull(r.output),
     r.sourceDialect,
-    JSON.stringify(r.warnings),
+    r.warnings.length === 0 ? EMPTY_WARNINGS : JSON.stringify(r.warnings),
     JSON.stringify(r.attributes),
     receivedAtMs,
     r.durationMs,
+    r.startTimeUnixNano,
   ];
 }
 
@@ -143,6 +148,7 @@ export function toWireRow(projectId: string, r: CallRecord, receivedAtMs: number
  */
 export function bindWireRow(wire: WireRow): RollupCallInput {
   const durationMs = wire[WIRE_DURATION] as number;
+  const startTimeUnixNano = wire[WIRE_START_TEXT] as string;
   wire.length = COLUMNS.length;
   const traceId = wire[1] as string;
   wire[1] = idBytes(traceId);
@@ -155,7 +161,7 @@ export function bindWireRow(wire: WireRow): RollupCallInput {
     model: wire[7] as string | null,
     responseModel: wire[8] as string | null,
     operation: wire[5] as string | null,
-    startTimeUnixNano: (wire[12] as bigint).toString(),
+    startTimeUnixNano,
     durationMs,
     ttftMs: wire[14] as number | null,
     inputTokens: wire[15] as number | null,

@@ -160,7 +160,9 @@ export function createSqliteWriter(db: Database.Database): SqliteWriter {
         rollups.add(call);
         const model = call.model ?? call.responseModel;
         if (model === null) continue;
-        const startMs = Number(BigInt(call.startTimeUnixNano) / 1_000_000n);
+        // Whole milliseconds of the exact nanosecond text (a span never starts before 1970).
+        const ns = call.startTimeUnixNano;
+        const startMs = ns.length > 6 ? Number(ns.slice(0, -6)) : 0;
         let byModel = seen.get(call.projectId);
         if (byModel === undefined) {
           byModel = new Map();
