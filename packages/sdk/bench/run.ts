@@ -3,6 +3,7 @@
  * interleaved round by round (rotating order) so machine noise hits them alike; each
  * variant's spans are counted at a local OTLP sink and a variant that lost spans is
  * reported as invalid. Figures are paired per round against the bare call of that round.
+ * Workers run as plain JavaScript compiled from source first (see `buildWorker`).
  *
  *   npm run bench -w @pilotlight/sdk                       # plain + streaming
  *   npm run bench -w @pilotlight/sdk -- --rounds 7 --calls 4000
@@ -12,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { build } from 'tsup';
 import { CountingSink } from './sink.js';
 import type { Variant, WorkerConfig, WorkerResult } from './worker.js';
 
@@ -28,25 +30,56 @@ const YIELD_EVERY = flag('yield-every', 20);
 const OUTAGE_SEC = flag('outage', 0);
 const OUTAGE_CALLS = flag('outage-calls', 0);
 const VARIANTS: Variant[] = ['bare', 'pilotlight', 'openllmetry', 'openinference'];
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const WORKER = await buildWorker();
+
+/**
+ * Compiles the worker, with pilotlight's source (and `@pilotlight/conventions`) bundled in,
+ * to plain JavaScript the way the published build is made (esbuild via tsup, target node20),
+ * and runs it with plain `node`. Running pilotlight from TypeScript through `tsx` would add
+ * transform overhead the published build does not have (`keepNames` wraps every named
+ * function in a `__name` call), while OpenLLMetry and OpenInference run from their published
+ * JavaScript. Every other package stays external: loaded from node_modules as users load it.
+ */
+async function buildWorker(): Promise<string> {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  // Inside node_modules (ignored by git), so the external packages resolve as from the package.
+  const outDir = `${here}../node_modules/.bench`;
+  await build({
+    config: false,
+    entry: { worker: `${here}worker.ts` },
+    outDir,
+    format: ['esm'],
+    outExtension: () => ({ js: '.mjs' }),
+    platform: 'node',
+    target: 'node20',
+    splitting: false,
+    sourcemap: false,
+    dts: false,
+    silent: true,
+    noExternal: [/^@pilotlight\//],
+    esbuildPlugins: [
+      {
+        name: 'external-packages',
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path.startsWith('@pilotlight/') ? undefined : { path: args.path, external: true },
+          );
+        },
+      },
+    ],
+    esbuildOptions(options) {
+      options.conditions = ['@pilotlight/source'];
+    },
+  });
+  return `${outDir}/worker.mjs`;
+}
 
 function runWorker(cfg: WorkerConfig, nodeFlags: string[] = []): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        ...nodeFlags,
-        '--conditions=@pilotlight/source',
-        '--import',
-        'tsx',
-        WORKER,
-        JSON.stringify(cfg),
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, OTEL_SDK_DISABLED: undefined, TRACELOOP_TELEMETRY: 'false' },
-      },
-    );
+    const child = spawn(process.execPath, [...nodeFlags, WORKER, JSON.stringify(cfg)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, OTEL_SDK_DISABLED: undefined, TRACELOOP_TELEMETRY: 'false' },
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
