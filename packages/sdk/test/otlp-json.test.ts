@@ -9,7 +9,11 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { LightTracer } from '../src/export/light-span.js';
-import { encodeTraceRequest, hrTimeToNanos } from '../src/export/otlp-json.js';
+import {
+  encodeTraceRequest,
+  encodeTraceRequestBytes,
+  hrTimeToNanos,
+} from '../src/export/otlp-json.js';
 
 /** Drops fields holding the proto3 default value, which encoders may omit. */
 function normalise(value: unknown): unknown {
@@ -109,6 +113,36 @@ describe('encodeTraceRequest', () => {
     expect(span.isRecording()).toBe(false);
     expect(span.spanContext().traceId).toBe('a'.repeat(32));
     expect(ended).toEqual([]);
+  });
+
+  it('writes the same request as UTF-8 bytes, across resources, scopes and non-ASCII text', () => {
+    const ended: ReadableSpan[] = [];
+    const sink = { onEnd: (span: ReadableSpan) => ended.push(span) };
+    const a = new LightTracer({
+      resource: resourceFromAttributes({ 'service.name': 'café ☕' }),
+      scope: { name: 'pilotlight', version: '1' },
+      sink,
+    });
+    const b = new LightTracer({
+      resource: resourceFromAttributes({ 'service.name': 'other' }),
+      scope: { name: 'pilotlight' },
+      sink,
+    });
+    a.startSpan('chat "ü" \u2028 😀', SpanKind.CLIENT, { text: 'naïve → 😀', n: 1.5 }).end();
+    b.startSpan('second', SpanKind.INTERNAL, { tags: ['x', 'ÿ'] }).end();
+    a.startSpan('third', SpanKind.CLIENT, {}).end();
+    const bytes = encodeTraceRequestBytes(ended);
+    expect(bytes.equals(Buffer.from(encodeTraceRequest(ended), 'utf8'))).toBe(true);
+    const body = JSON.parse(bytes.toString('utf8')) as {
+      resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[];
+    };
+    expect(body.resourceSpans.map((r) => r.scopeSpans[0]?.spans.map((s) => s.name))).toEqual([
+      ['chat "ü" \u2028 😀', 'third'],
+      ['second'],
+    ]);
+    expect(normalise(body)).toEqual(
+      normalise(JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(ended)))),
+    );
   });
 
   it('writes nanosecond timestamps exactly', () => {

@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { context } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { encodeTraceRequest } from './otlp-json.js';
+import { encodeTraceRequestBytes } from './otlp-json.js';
 import {
   type AttemptResult,
   parseRetryAfter,
@@ -51,7 +51,7 @@ export class OtlpHttpJsonExporter implements SpanExporter {
     }
     let body: Uint8Array;
     try {
-      body = Buffer.from(encodeTraceRequest(spans), 'utf8');
+      body = encodeTraceRequestBytes(spans);
     } catch (error) {
       resultCallback({
         code: ExportResultCode.FAILED,
