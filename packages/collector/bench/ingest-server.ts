@@ -35,7 +35,17 @@ const store =
 let app: Hono;
 if (mode === 'admit' || mode === 'no-admit') {
   app = new Hono();
-  const off = mode === 'no-admit' ? { maxPendingSpans: Infinity, maxPendingBytes: Infinity } : {};
+  // `BENCH_MAX_PENDING_SPANS` / `BENCH_MAX_PENDING_BYTES` try other limits than the defaults.
+  const limits = {
+    ...(process.env.BENCH_MAX_PENDING_SPANS === undefined
+      ? {}
+      : { maxPendingSpans: Number(process.env.BENCH_MAX_PENDING_SPANS) }),
+    ...(process.env.BENCH_MAX_PENDING_BYTES === undefined
+      ? {}
+      : { maxPendingBytes: Number(process.env.BENCH_MAX_PENDING_BYTES) }),
+  };
+  const off =
+    mode === 'no-admit' ? { maxPendingSpans: Infinity, maxPendingBytes: Infinity } : limits;
   app.route('/', ingestRoutes({ store, projectId: 'default', ...off }));
 } else {
   app = createApp({ store });
