@@ -7,6 +7,7 @@
  *
  *   npm run bench -w @pilotlight/sdk                       # plain + streaming
  *   npm run bench -w @pilotlight/sdk -- --rounds 7 --calls 4000
+ *   npm run bench -w @pilotlight/sdk -- --mode plain --rounds 11   # one call shape only
  *   npm run bench -w @pilotlight/sdk -- --outage 600       # heap during a 10-min outage
  *   npm run bench -w @pilotlight/sdk -- --outage-calls 600000  # the same calls, back to back
  */
@@ -29,6 +30,8 @@ const CHUNKS = flag('chunks', 50);
 const YIELD_EVERY = flag('yield-every', 20);
 const OUTAGE_SEC = flag('outage', 0);
 const OUTAGE_CALLS = flag('outage-calls', 0);
+/** `--mode plain` or `--mode stream` measures one call shape only (default: both). */
+const MODE = args.includes('--mode') ? args[args.indexOf('--mode') + 1] : undefined;
 const VARIANTS: Variant[] = ['bare', 'pilotlight', 'openllmetry', 'openinference'];
 const WORKER = await buildWorker();
 
@@ -232,8 +235,8 @@ try {
     );
   } else {
     process.stdout.write(`Node ${process.version}, ${new Date().toISOString()}\n\n`);
-    await measure('plain', sink);
-    await measure('stream', sink);
+    if (MODE !== 'stream') await measure('plain', sink);
+    if (MODE !== 'plain') await measure('stream', sink);
   }
 } finally {
   await sink.stop();
