@@ -6,7 +6,8 @@
  *   HTTP + decoding + normalising on this machine,
  * - `admit` / `no-admit`: the ingest route alone on the writer-thread store, with the
  *   default admission limits / with admission control off (the overload comparison).
- * Prints `listening on URL` once ready. `BENCH_DB` is the SQLite file.
+ * Prints `listening on URL` once ready. `BENCH_DB` is the SQLite file; `BENCH_MEMORY_LOG=1`
+ * prints the process's memory (RSS, heap) to stderr every 5 s.
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';

@@ -3,7 +3,12 @@ import type { CallRecord, SummaryResponse } from '@pilotlight/conventions';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/index.js';
-import { planSummary, type SummaryOptions, summarize } from '../src/rollups/summary.js';
+import {
+  planSummary,
+  type SummaryFilter,
+  type SummaryOptions,
+  summarize,
+} from '../src/rollups/summary.js';
 import { openSqliteStore, type SqliteSpanStore } from '../src/store/sqlite/sqlite-store.js';
 import { hexId, tempDir } from './helpers.js';
 
@@ -85,7 +90,9 @@ function comparable(s: SummaryResponse) {
 
 const SHAPES: {
   query: string;
-  options: Omit<SummaryOptions, 'filter'> & { filter?: object };
+  options: Omit<SummaryOptions, 'filter' | 'from' | 'to'> & {
+    filter?: Omit<SummaryFilter, 'projectId'>;
+  };
   /** Answerable from one-dimension rows (else from the full rows). */
   marginal?: false;
 }[] = [

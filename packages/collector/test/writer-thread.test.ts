@@ -104,7 +104,7 @@ describe('SQLite writer thread', () => {
     blocker.close();
     const [r1, r2, r3] = await Promise.allSettled(answers);
     expect(r1).toMatchObject({ status: 'fulfilled', value: { inserted: 2 } });
-    expect(r2.status).toBe('rejected');
+    expect(r2?.status).toBe('rejected');
     expect(r3).toMatchObject({ status: 'fulfilled', value: { inserted: 1 } });
     const page = await store.listCalls('p', { limit: 10 });
     expect(page.data.map((r) => r.model).sort()).toEqual(['a', 'a', 'c', 'warm-up']);
