@@ -3,6 +3,7 @@ import type { CallRecord } from '@pilotlight/conventions';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { startWriterThread } from '../src/store/sqlite/writer-client.js';
 import { hexId, tempDir } from './helpers.js';
 
 const tmp = tempDir('pilotlight-writer-');
@@ -123,5 +124,26 @@ describe('SQLite writer thread', () => {
       'late',
     ]);
     await reopened.close();
+  });
+});
+
+describe('SQLite writer thread failure', () => {
+  it('rejects every write and reports why once the thread has died', async () => {
+    // The thread cannot open its database: it dies at start, as on a crash.
+    const client = startWriterThread({
+      path: path.join(tmp.dir, 'missing-dir', 'nested', 'x.db'),
+      synchronous: 'full',
+      busyTimeoutMs: 100,
+      cacheSizeKib: 1024,
+    });
+    expect(client).not.toBeNull();
+    await expect(client!.write({ op: 'deleteAuditBefore', beforeMs: 0, limit: 1 })).rejects.toThrow(
+      /writer thread/,
+    );
+    expect(client!.failure()?.message).toMatch(/writer thread/);
+    await expect(client!.write({ op: 'deleteAuditBefore', beforeMs: 0, limit: 1 })).rejects.toThrow(
+      /writer thread/,
+    );
+    await client!.close();
   });
 });

@@ -432,6 +432,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     },
     async ping() {
       guard();
+      // A store whose writer thread has stopped reads fine but can store nothing.
+      const failure = thread?.failure() ?? null;
+      if (failure !== null) throw failure;
       db.prepare('SELECT 1').get();
     },
     async close() {

@@ -19,6 +19,11 @@ export interface WriterClient {
   write(op: WriteOp): Promise<unknown>;
   /** Lets queued writes commit, then closes the writer's connection and ends the thread. */
   close(): Promise<void>;
+  /**
+   * Why the thread stopped (it crashed or exited), or null while it runs: every write
+   * then fails, so health checks must fail too.
+   */
+  failure(): Error | null;
 }
 
 /**
@@ -98,6 +103,9 @@ export function startWriterThread(data: WriterWorkerData): WriterClient | null {
     write(op) {
       if (closing !== null) return Promise.reject(new Error('the span store is closed'));
       return post({ id: nextId++, write: op });
+    },
+    failure() {
+      return closing === null ? failure : null;
     },
     close() {
       closing ??= (async () => {
