@@ -9,7 +9,8 @@ import { createRedactor } from './capture/redaction.js';
 import { type InitOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { createEnricher } from './export/enrich.js';
 import { OtlpHttpJsonExporter } from './export/exporter.js';
-import { LightTracer } from './export/light-span.js';
+import { LightSpan, LightTracer } from './export/light-span.js';
+import { encodeSpanBytes } from './export/otlp-json.js';
 import { type DeliveryStats, PilotlightSpanProcessor } from './export/processor.js';
 import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
 
@@ -131,7 +132,15 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
     logger: config.logger,
     filter: (span) => !isDuplicateProviderSpan(span),
     enrich: enricher.enrich,
-    prepare: enricher.prepare,
+    prepare:
+      otlp === null
+        ? enricher.prepare
+        : (spans) => {
+            enricher.prepare(spans);
+            // Our exporter's bytes for each completed span, written while its objects are young.
+            for (const span of spans)
+              if (span instanceof LightSpan && span.prepared) span.encoded = encodeSpanBytes(span);
+          },
   });
   const resourceAttributes = { ...config.resourceAttributes };
   let tracer: Tracer;

@@ -53,6 +53,26 @@ describe('init', () => {
     expect(getDroppedSpanCount()).toBe(0);
   });
 
+  it('exports the same span when it was completed and encoded before its batch left', async () => {
+    init({ endpoint: sink.url, serviceName: 'early', flushOnExit: false });
+    await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'write to bob@example.com "now"' }],
+    });
+    // Let the post-call step run (enrichment and encoding), as it does between requests.
+    await new Promise((resolve) => setImmediate(resolve));
+    await flush();
+    expect(sink.spans).toHaveLength(1);
+    const span = sink.spans[0];
+    expect(span?.resource['service.name']).toBe('early');
+    expect(span?.attributes[GenAI.USAGE_INPUT_TOKENS]).toBeGreaterThan(0);
+    expect(span?.attributes[Pilotlight.COST_USD]).toBeGreaterThan(0);
+    expect(JSON.parse(String(span?.attributes[GenAI.INPUT_MESSAGES]))).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'write to [REDACTED:email] "now"' }] },
+    ]);
+    expect(JSON.parse(String(span?.attributes[GenAI.OUTPUT_MESSAGES]))).toHaveLength(1);
+  });
+
   it('keeps only metadata with captureContent: false', async () => {
     init({ endpoint: sink.url, captureContent: false, flushOnExit: false });
     await chat();

@@ -92,8 +92,13 @@ export function createEnricher(options: EnricherOptions): Enricher {
         countTokens = await loadTokenCounter();
       const ctx: CaptureContext =
         countTokens === null ? withoutTokenizer : { ...withoutTokenizer, countTokens };
-      for (const span of spans)
-        if (!(span instanceof LightSpan && span.prepared)) enrichOne(span, ctx, redactText);
+      for (const span of spans) {
+        if (span instanceof LightSpan) {
+          if (span.prepared) continue;
+          span.prepared = true;
+        }
+        enrichOne(span, ctx, redactText);
+      }
       return spans;
     },
   };

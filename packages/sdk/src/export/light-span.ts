@@ -102,6 +102,13 @@ export class LightSpan implements Span, ReadableSpan {
   capture: DeferredCapture | undefined = undefined;
   /** Set once the enrichment ran (content, usage, cost and redaction are in place). */
   prepared = false;
+  /**
+   * The span's OTLP JSON as UTF-8 bytes, written right after the enrichment when pilotlight's
+   * own OTLP exporter sends it: the queued span then holds one buffer outside the V8 heap and
+   * its attribute objects die young instead of being copied by every scavenge until the batch
+   * leaves. Set only once the span can no longer change.
+   */
+  encoded: Buffer | undefined = undefined;
   /** Wall-clock start, epoch milliseconds (integer). */
   readonly startEpochMs: number;
   private readonly startPerf: number;
