@@ -1,4 +1,20 @@
 export {
+  hasMarginalRollups,
+  MARGINAL_BUCKETS_SEC,
+  MARGINAL_TABLE,
+  type MarginalDimension,
+  type MarginalRollupReader,
+  type MarginalRow,
+  marginalDimension,
+  marginalParams,
+  marginalRows,
+  marginalSelectQuery,
+  marginalTableSql,
+  marginalUpsertSql,
+  splitRanges,
+  storedRowFromMarginal,
+} from './marginals.js';
+export {
   addCallToRollups,
   bucketStartMs,
   coarsenRollups,
