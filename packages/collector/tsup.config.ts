@@ -1,7 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/main.ts'],
+  // The SQLite writer thread's entry: the store looks for ./sqlite-writer.js beside the bundle.
+  entry: {
+    index: 'src/index.ts',
+    main: 'src/main.ts',
+    'sqlite-writer': 'src/store/sqlite/writer-worker.ts',
+  },
   format: ['esm'],
   dts: { entry: 'src/index.ts' },
   sourcemap: true,
