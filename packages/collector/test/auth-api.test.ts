@@ -25,7 +25,14 @@ interface Cli {
 async function cli(db: string, command: 'projects' | 'keys', ...argv: string[]): Promise<Cli> {
   let out = '';
   let err = '';
-  const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t) };
+  const io = {
+    out: (t: string) => {
+      out += t;
+    },
+    err: (t: string) => {
+      err += t;
+    },
+  };
   const env = { PILOTLIGHT_DB: db };
   const code =
     command === 'projects'

@@ -89,7 +89,9 @@ describe('pilotlight export on a collector with API keys', () => {
       { PILOTLIGHT_DB: db },
       {
         ...quiet,
-        out: (t) => void (key += t.trim()),
+        out: (t) => {
+          key += t.trim();
+        },
       },
     );
     const collector = await startCollector({ dbPath: db, port: 0, driftAndAlerts: false });

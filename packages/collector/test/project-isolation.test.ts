@@ -77,7 +77,9 @@ describe.each([
     let out = '';
     const code = await runKeysCommand(['create', '--project', project], engine.env(), {
       ...quiet,
-      out: (t) => void (out += t),
+      out: (t) => {
+        out += t;
+      },
     });
     expect(code).toBe(0);
     return out.trim();
