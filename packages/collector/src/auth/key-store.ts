@@ -83,7 +83,51 @@ export interface KeyStore {
   close(): Promise<void>;
 }
 
-/** ISO 8601 of Unix ms. */
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+/** ISO 8601 of Unix ms (PostgreSQL returns BIGINT columns as strings). */
+export function iso(ms: number | string): string {
+  return new Date(Number(ms)).toISOString();
+}
+
+/** A `projects` row as either engine returns it. */
+export interface ProjectRow {
+  id: string;
+  created_at_ms: number | string;
+  retention_days: number | null;
+}
+
+/** An `api_keys` row as either engine returns it. */
+export interface KeyRow {
+  id: string;
+  kind: KeyKind;
+  project_id: string | null;
+  label: string | null;
+  salt: Buffer;
+  hash: Buffer;
+  created_at_ms: number | string;
+  revoked_at_ms: number | string | null;
+}
+
+/** The {@link Project} of a stored row. */
+export function projectFromRow(row: ProjectRow): Project {
+  return { id: row.id, createdAt: iso(row.created_at_ms), retentionDays: row.retention_days };
+}
+
+/** The {@link StoredKey} of a stored row. */
+export function storedKeyFromRow(row: KeyRow): StoredKey {
+  return {
+    id: row.id,
+    kind: row.kind,
+    projectId: row.project_id,
+    label: row.label,
+    createdAt: iso(row.created_at_ms),
+    revokedAt: row.revoked_at_ms === null ? null : iso(row.revoked_at_ms),
+    salt: row.salt,
+    hash: row.hash,
+  };
+}
+
+/** The {@link ApiKeyInfo} (no salt or hash) of a stored row. */
+export function keyInfoFromRow(row: KeyRow): ApiKeyInfo {
+  const { salt: _salt, hash: _hash, ...info } = storedKeyFromRow(row);
+  return info;
 }

@@ -1,14 +1,16 @@
 import type pg from 'pg';
 import {
-  type ApiKeyInfo,
   DEFAULT_PROJECT,
   type InsertKeyResult,
-  iso,
+  type KeyRow,
   type KeyStore,
+  keyInfoFromRow,
   MAX_LIVE_KEYS_PER_PROJECT,
   type NewKey,
-  type Project,
+  type ProjectRow,
+  projectFromRow,
   type StoredKey,
+  storedKeyFromRow,
 } from './key-store.js';
 
 /** Serialises the DDL when several replicas start at once. */
@@ -33,40 +35,6 @@ CREATE TABLE IF NOT EXISTS {{s}}.api_keys (
 );
 CREATE INDEX IF NOT EXISTS api_keys_project ON {{s}}.api_keys (project_id, created_at_ms);
 `;
-
-interface ProjectRow {
-  id: string;
-  created_at_ms: string;
-  retention_days: number | null;
-}
-
-interface KeyRow {
-  id: string;
-  kind: 'project' | 'admin';
-  project_id: string | null;
-  label: string | null;
-  salt: Buffer;
-  hash: Buffer;
-  created_at_ms: string;
-  revoked_at_ms: string | null;
-}
-
-function info(row: KeyRow): ApiKeyInfo {
-  return {
-    id: row.id,
-    kind: row.kind,
-    projectId: row.project_id,
-    label: row.label,
-    createdAt: iso(Number(row.created_at_ms)),
-    revokedAt: row.revoked_at_ms === null ? null : iso(Number(row.revoked_at_ms)),
-  };
-}
-
-const project = (row: ProjectRow): Project => ({
-  id: row.id,
-  createdAt: iso(Number(row.created_at_ms)),
-  retentionDays: row.retention_days,
-});
 
 /**
  * Projects and hashed keys in PostgreSQL, shared by every collector on the database.
@@ -108,7 +76,7 @@ export async function openPostgresKeyStore(pool: pg.Pool, schema = 'public'): Pr
         `SELECT id, created_at_ms, retention_days FROM ${s}.projects WHERE id = $1`,
         [id],
       );
-      return r.rows[0] === undefined ? null : project(r.rows[0]);
+      return r.rows[0] === undefined ? null : projectFromRow(r.rows[0]);
     },
     async setProjectRetention(id, retentionDays) {
       const r = await pool.query(`UPDATE ${s}.projects SET retention_days = $1 WHERE id = $2`, [
@@ -121,7 +89,7 @@ export async function openPostgresKeyStore(pool: pg.Pool, schema = 'public'): Pr
       const r = await pool.query<ProjectRow>(
         `SELECT id, created_at_ms, retention_days FROM ${s}.projects ORDER BY id`,
       );
-      return r.rows.map(project);
+      return r.rows.map(projectFromRow);
     },
     async insertKey(key: NewKey): Promise<InsertKeyResult> {
       const c = await pool.connect();
@@ -162,7 +130,7 @@ export async function openPostgresKeyStore(pool: pg.Pool, schema = 'public'): Pr
     async findKey(id): Promise<StoredKey | null> {
       const r = await pool.query<KeyRow>(`SELECT * FROM ${s}.api_keys WHERE id = $1`, [id]);
       const row = r.rows[0];
-      return row === undefined ? null : { ...info(row), salt: row.salt, hash: row.hash };
+      return row === undefined ? null : storedKeyFromRow(row);
     },
     async listKeys(projectId) {
       const r =
@@ -174,7 +142,7 @@ export async function openPostgresKeyStore(pool: pg.Pool, schema = 'public'): Pr
               `SELECT * FROM ${s}.api_keys WHERE project_id = $1 ORDER BY created_at_ms DESC, id`,
               [projectId],
             );
-      return r.rows.map(info);
+      return r.rows.map(keyInfoFromRow);
     },
     async revokeKey(id, revokedAtMs) {
       const r = await pool.query(

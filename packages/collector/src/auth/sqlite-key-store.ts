@@ -1,14 +1,16 @@
 import Database from 'better-sqlite3';
 import {
-  type ApiKeyInfo,
   DEFAULT_PROJECT,
   type InsertKeyResult,
-  iso,
+  type KeyRow,
   type KeyStore,
+  keyInfoFromRow,
   MAX_LIVE_KEYS_PER_PROJECT,
   type NewKey,
-  type Project,
+  type ProjectRow,
+  projectFromRow,
   type StoredKey,
+  storedKeyFromRow,
 } from './key-store.js';
 
 /** How long a connection waits for another's write lock (ms), like the span store. */
@@ -33,34 +35,6 @@ CREATE TABLE IF NOT EXISTS api_keys (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS api_keys_project ON api_keys (project_id, created_at_ms);
 `;
-
-interface ProjectRow {
-  id: string;
-  created_at_ms: number;
-  retention_days: number | null;
-}
-
-interface KeyRow {
-  id: string;
-  kind: 'project' | 'admin';
-  project_id: string | null;
-  label: string | null;
-  salt: Buffer;
-  hash: Buffer;
-  created_at_ms: number;
-  revoked_at_ms: number | null;
-}
-
-function info(row: KeyRow): ApiKeyInfo {
-  return {
-    id: row.id,
-    kind: row.kind,
-    projectId: row.project_id,
-    label: row.label,
-    createdAt: iso(row.created_at_ms),
-    revokedAt: row.revoked_at_ms === null ? null : iso(row.revoked_at_ms),
-  };
-}
 
 /**
  * Projects and hashed keys in the collector's SQLite file, through a connection of their
@@ -118,11 +92,6 @@ export function openSqliteKeyStore(path: string): KeyStore {
   });
   let closed = false;
   const setRetention = db.prepare('UPDATE projects SET retention_days = ? WHERE id = ?');
-  const project = (row: ProjectRow): Project => ({
-    id: row.id,
-    createdAt: iso(row.created_at_ms),
-    retentionDays: row.retention_days,
-  });
 
   return {
     async createProject(id, createdAtMs) {
@@ -130,23 +99,25 @@ export function openSqliteKeyStore(path: string): KeyStore {
     },
     async getProject(id) {
       const row = getProject.get(id);
-      return row === undefined ? null : project(row);
+      return row === undefined ? null : projectFromRow(row);
     },
     async setProjectRetention(id, retentionDays) {
       return setRetention.run(retentionDays, id).changes === 1;
     },
     async listProjects() {
-      return listProjects.all().map(project);
+      return listProjects.all().map(projectFromRow);
     },
     async insertKey(key) {
       return insertChecked.immediate(key);
     },
     async findKey(id): Promise<StoredKey | null> {
       const row = findKey.get(id);
-      return row === undefined ? null : { ...info(row), salt: row.salt, hash: row.hash };
+      return row === undefined ? null : storedKeyFromRow(row);
     },
     async listKeys(projectId) {
-      return (projectId === null ? adminKeys.all() : keysOfProject.all(projectId)).map(info);
+      return (projectId === null ? adminKeys.all() : keysOfProject.all(projectId)).map(
+        keyInfoFromRow,
+      );
     },
     async revokeKey(id, revokedAtMs) {
       return revoke.run(revokedAtMs, id).changes === 1;
