@@ -7,9 +7,9 @@ import {
   NotFoundError,
   StoreUnavailableError,
   UnauthorizedError,
-  ValidationError,
 } from '../errors.js';
 import { auditRecords } from '../routes/audit-context.js';
+import { readJsonBody } from '../routes/json-body.js';
 import type { ProjectEnv } from '../routes/project-context.js';
 import { invalid } from '../routes/query.js';
 import type { Auth } from './auth.js';
@@ -100,18 +100,6 @@ const retentionBody = z.strictObject({
 
 const keyBody = z.strictObject({ label: z.string().min(1).max(200).optional() });
 
-async function jsonObject(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ValidationError('invalid body: expected a JSON object', [
-      { path: '', message: 'expected a JSON object' },
-    ]);
-  }
-}
-
 /**
  * `GET /api/whoami` → `{ projectId, keyId, mode }`: which project a key reads and writes
  * (`mode` is `keys`, or `local` in zero-config local mode). Mount behind
@@ -149,7 +137,7 @@ export function projectRoutes(auth: Auth): Hono<ProjectEnv> {
   });
 
   app.post('/api/projects', async (c) => {
-    const parsed = projectBody.safeParse(await jsonObject(c));
+    const parsed = projectBody.safeParse(await readJsonBody(c, { emptyAs: {} }));
     if (!parsed.success) throw invalid(parsed.error);
     const { name } = parsed.data;
     c.set('projectId', name);
@@ -165,7 +153,7 @@ export function projectRoutes(auth: Auth): Hono<ProjectEnv> {
 
   app.patch('/api/projects/:id', async (c) => {
     const id = await existingProject(c);
-    const parsed = retentionBody.safeParse(await jsonObject(c));
+    const parsed = retentionBody.safeParse(await readJsonBody(c, { emptyAs: {} }));
     if (!parsed.success) throw invalid(parsed.error);
     await fromKeyStore(auth.setProjectRetention(id, parsed.data.retentionDays));
     auditRecords(c, 1);
@@ -190,7 +178,7 @@ export function projectRoutes(auth: Auth): Hono<ProjectEnv> {
 
   app.post('/api/projects/:id/keys', async (c) => {
     const id = await existingProject(c);
-    const parsed = keyBody.safeParse(await jsonObject(c));
+    const parsed = keyBody.safeParse(await readJsonBody(c, { emptyAs: {} }));
     if (!parsed.success) throw invalid(parsed.error);
     const created = await fromKeyStore(auth.createKey(id, parsed.data.label ?? null));
     if (created === 'unknown_project') throw new NotFoundError(`project ${id} not found`);

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { auditRecords } from '../routes/audit-context.js';
+import { readJsonBody } from '../routes/json-body.js';
 import { projectOf } from '../routes/project-context.js';
 import { fromStore, invalid, timeSchema } from '../routes/query.js';
 import { lookupNames } from './price-call.js';
@@ -241,14 +242,7 @@ export function createPriceRoutes(options: PriceRoutesOptions): Hono {
       },
     }),
     async (c) => {
-      let body: unknown;
-      try {
-        body = await c.req.json();
-      } catch {
-        throw new ValidationError('invalid body: expected a JSON object', [
-          { path: '', message: 'expected a JSON object' },
-        ]);
-      }
+      const body = await readJsonBody(c);
       const parsed = putSchema.safeParse(body);
       if (!parsed.success) throw invalidFields(parsed.error);
       const issues: { path: string; message: string }[] = [];

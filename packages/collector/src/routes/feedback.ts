@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { NotFoundError, PayloadTooLargeError } from '../errors.js';
 import type { FeedbackInput, FeedbackStore } from '../store/store.js';
 import { auditRecords } from './audit-context.js';
+import { readJsonBody } from './json-body.js';
 import { projectOf } from './project-context.js';
 import { fromStore, invalid, traceIdSchema } from './query.js';
 
@@ -56,14 +57,7 @@ export function feedbackRoutes(options: {
       },
     }),
     async (c) => {
-      let body: unknown;
-      try {
-        body = await c.req.json();
-      } catch {
-        throw new ValidationError('invalid body: expected a JSON object', [
-          { path: '', message: 'expected a JSON object' },
-        ]);
-      }
+      const body = await readJsonBody(c);
       const parsed = feedbackBodySchema.safeParse(body);
       if (!parsed.success) throw invalid(parsed.error);
       const p = parsed.data;

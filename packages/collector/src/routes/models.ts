@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import {
   planSummary,
   type SummaryOptions,
@@ -9,6 +9,7 @@ import {
 } from '../rollups/summary.js';
 import type { ModelMetadata, ReadSideStore, StoredModel } from '../store/store.js';
 import { auditRecords } from './audit-context.js';
+import { readJsonBody } from './json-body.js';
 import { projectOf } from './project-context.js';
 import { fromStore, invalid } from './query.js';
 
@@ -122,14 +123,7 @@ export function modelRoutes(options: {
   // `{.+}`: model names may contain slashes (`accounts/fireworks/models/…`), sent encoded or not.
   app.put('/api/models/:id{.+}', async (c) => {
     const id = c.req.param('id');
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      throw new ValidationError('invalid body: expected a JSON object', [
-        { path: '', message: 'expected a JSON object' },
-      ]);
-    }
+    const body = await readJsonBody(c);
     const parsed = metadataSchema.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error);
     const patch: Partial<ModelMetadata> = {};
