@@ -2,7 +2,7 @@
  * Where drift monitors read feature values: the stored calls of one window, sampled
  * uniformly at random (with a seed) when the window holds more than a cap.
  */
-import type { FeatureSpec } from './features.js';
+import { type FeatureSpec, outputTextLength } from './features.js';
 
 /** Exact-match filters on the calls, like the alert rules' filters. */
 export interface FeatureFilters {
@@ -94,5 +94,49 @@ export class Reservoir<T> {
     }
     const j = Math.floor(this.random() * this.seen);
     if (j < this.cap) this.items[j] = item;
+  }
+}
+
+/**
+ * The engine-independent half of a {@link FeatureSource}: turns each raw column value (as
+ * the driver returns it) into the feature's value, skips calls without one, samples into a
+ * {@link Reservoir} and builds the {@link FeatureSample}. Each engine only writes its SQL.
+ */
+export class FeatureSampler {
+  readonly reservoir: Reservoir<number | string>;
+  private readonly numeric: boolean;
+  private readonly isOutput: boolean;
+
+  /**
+   * @param outputOf turns the stored `output` column into the value `outputTextLength`
+   *   reads (SQLite returns JSON text, node-postgres the parsed value).
+   */
+  constructor(
+    feature: FeatureSpec,
+    cap: number,
+    seed: number,
+    private readonly outputOf: (raw: unknown) => unknown,
+  ) {
+    this.reservoir = new Reservoir<number | string>(cap, seed);
+    this.numeric = feature.kind === 'numeric';
+    this.isOutput = !('attribute' in feature) && feature.builtin === 'output_length';
+  }
+
+  /** One row's raw value; `null`, non-finite numbers and calls without text are skipped. */
+  add(raw: unknown): void {
+    let v: number | string | null;
+    if (this.isOutput) v = outputTextLength(this.outputOf(raw));
+    else if (this.numeric) v = raw === null ? null : Number(raw);
+    else v = raw === null ? null : String(raw);
+    if (v === null || (typeof v === 'number' && !Number.isFinite(v))) return;
+    this.reservoir.offer(v);
+  }
+
+  sample(): FeatureSample {
+    const { items, seen: total } = this.reservoir;
+    const sampled = total > items.length;
+    return this.numeric
+      ? { kind: 'numeric', values: Float64Array.from(items as number[]), total, sampled }
+      : { kind: 'categorical', values: items as string[], total, sampled };
   }
 }

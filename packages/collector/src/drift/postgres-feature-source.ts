@@ -8,8 +8,8 @@ import { withClient } from '../store/postgres/client.js';
 import { toStoreError } from '../store/postgres/errors.js';
 import { quoteIdent } from '../store/postgres/migrations.js';
 import type { FeatureFilters, FeatureSample, FeatureSource } from './feature-source.js';
-import { Reservoir } from './feature-source.js';
-import { type FeatureSpec, outputTextLength } from './features.js';
+import { FeatureSampler } from './feature-source.js';
+import type { FeatureSpec } from './features.js';
 
 /** Rows fetched from the server-side cursor at a time (bounds memory on big windows). */
 const FETCH_ROWS = 10_000;
@@ -105,9 +105,8 @@ export class PostgresFeatureSource implements FeatureSource {
     const sql = `SELECT ${value} AS v FROM ${this.calls} WHERE ${where.join(' AND ')}
       ORDER BY start_ns, seq`;
 
-    const numeric = feature.kind === 'numeric';
-    const isOutput = !('attribute' in feature) && feature.builtin === 'output_length';
-    const reservoir = new Reservoir<number | string>(cap, seed);
+    // node-postgres parses the json column already.
+    const sampler = new FeatureSampler(feature, cap, seed, (raw) => raw);
     let read = 0;
     try {
       await withClient(this.pool, async (client) => {
@@ -120,13 +119,7 @@ export class PostgresFeatureSource implements FeatureSource {
             );
             for (const row of rows) {
               read++;
-              const raw = row.v;
-              let v: number | string | null;
-              if (isOutput) v = outputTextLength(raw);
-              else if (numeric) v = raw === null ? null : Number(raw);
-              else v = raw === null ? null : String(raw);
-              if (v === null || (typeof v === 'number' && !Number.isFinite(v))) continue;
-              reservoir.offer(v);
+              sampler.add(row.v);
             }
             if (rows.length < FETCH_ROWS) break;
             onProgress?.(read);
@@ -141,10 +134,6 @@ export class PostgresFeatureSource implements FeatureSource {
       throw toStoreError(error);
     }
     onProgress?.(read);
-    const total = reservoir.seen;
-    const sampled = total > reservoir.items.length;
-    return numeric
-      ? { kind: 'numeric', values: Float64Array.from(reservoir.items as number[]), total, sampled }
-      : { kind: 'categorical', values: reservoir.items as string[], total, sampled };
+    return sampler.sample();
   }
 }

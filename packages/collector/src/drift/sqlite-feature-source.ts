@@ -4,8 +4,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { FeatureFilters, FeatureSample, FeatureSource } from './feature-source.js';
-import { Reservoir } from './feature-source.js';
-import { type FeatureSpec, outputTextLength } from './features.js';
+import { FeatureSampler } from './feature-source.js';
+import type { FeatureSpec } from './features.js';
 
 /** How often (rows read) the progress callback is called. */
 const PROGRESS_EVERY_ROWS = 10_000;
@@ -104,26 +104,14 @@ export class SqliteFeatureSource implements FeatureSource {
     for (const k of keys) params[k] = filters[k];
     if ('attribute' in feature) params.path = `$."${feature.attribute}"`;
 
-    const numeric = feature.kind === 'numeric';
-    const isOutput = !('attribute' in feature) && feature.builtin === 'output_length';
-    const reservoir = new Reservoir<number | string>(cap, seed);
+    const sampler = new FeatureSampler(feature, cap, seed, (raw) => JSON.parse(raw as string));
     let read = 0;
     for (const row of stmt.iterate(params) as IterableIterator<[unknown]>) {
       read++;
       if (onProgress !== undefined && read % PROGRESS_EVERY_ROWS === 0) onProgress(read);
-      const raw = row[0];
-      let v: number | string | null;
-      if (isOutput) v = outputTextLength(JSON.parse(raw as string));
-      else if (numeric) v = typeof raw === 'bigint' ? Number(raw) : (raw as number | null);
-      else v = raw === null ? null : String(raw);
-      if (v === null || (typeof v === 'number' && !Number.isFinite(v))) continue;
-      reservoir.offer(v);
+      sampler.add(row[0]);
     }
     onProgress?.(read);
-    const total = reservoir.seen;
-    const sampled = total > reservoir.items.length;
-    return numeric
-      ? { kind: 'numeric', values: Float64Array.from(reservoir.items as number[]), total, sampled }
-      : { kind: 'categorical', values: reservoir.items as string[], total, sampled };
+    return sampler.sample();
   }
 }
