@@ -34,6 +34,10 @@ Starts the collector. Configuration comes from the environment:
   PILOTLIGHT_METRICS_MAX_MODELS   model names labelled in /metrics before folding into "other" (default 100)
   PILOTLIGHT_ALERTS_CONFIG        alert configuration file, JSON or YAML (sinks, network policy, rules);
                                   default: ./pilotlight.config.json, .yaml or .yml when present
+  PILOTLIGHT_INGEST_MAX_PENDING_SPANS  spans decoded but not yet stored above which ingest answers
+                                  503 + Retry-After (default 5000)
+  PILOTLIGHT_INGEST_MAX_PENDING_BYTES  request bytes waiting to be parsed above which ingest answers
+                                  503 + Retry-After (default 8388608)
   PILOTLIGHT_DATABASE_URL         postgres://… : store in PostgreSQL instead of the SQLite file
   PILOTLIGHT_DATABASE_POOL_SIZE   PostgreSQL connections of this collector (default 10)
   PILOTLIGHT_DATABASE_SCHEMA      PostgreSQL schema (default public)
@@ -63,6 +67,14 @@ async function serveCommand(): Promise<void> {
       port: config.port,
       host: config.host,
       maxBodyBytes: config.maxBodyBytes,
+      ingestAdmission: {
+        ...(config.ingestMaxPendingSpans === undefined
+          ? {}
+          : { maxPendingSpans: config.ingestMaxPendingSpans }),
+        ...(config.ingestMaxPendingBytes === undefined
+          ? {}
+          : { maxPendingBytes: config.ingestMaxPendingBytes }),
+      },
       sqliteSynchronous: config.sqliteSynchronous,
       retentionDays: config.retentionDays,
       rollupRetentionDays: config.rollupRetentionDays,

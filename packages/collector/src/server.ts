@@ -16,7 +16,12 @@ import { answeringRoute } from './routes/audit-context.js';
 import { exportRoutes } from './routes/export.js';
 import { feedbackRoutes } from './routes/feedback.js';
 import { healthRoutes } from './routes/health.js';
-import { ingestRoutes, mediaType, PROTOBUF_TYPE } from './routes/ingest.js';
+import {
+  type IngestAdmissionOptions,
+  ingestRoutes,
+  mediaType,
+  PROTOBUF_TYPE,
+} from './routes/ingest.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { queryRoutes } from './routes/query.js';
@@ -42,6 +47,11 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** Price table for calls that arrive without a cost (default: the conventions' table). */
   prices?: PriceBook;
+  /**
+   * Ingest admission control: when `POST /v1/traces` answers 503 with `Retry-After`
+   * instead of queueing (default: the ingest route's limits).
+   */
+  ingestAdmission?: IngestAdmissionOptions;
   /**
    * Prometheus metrics served at `/metrics` (default: {@link createMetrics} with the
    * store size and the ingest queue depth wired in).
@@ -137,6 +147,7 @@ export function createApp(deps: AppDeps): Hono {
       ...(deps.pricesFor === undefined ? {} : { pricesFor: deps.pricesFor }),
       metrics,
       pending,
+      ...deps.ingestAdmission,
     }),
   );
   app.route('/', queryRoutes({ store: deps.store, projectId }));

@@ -24,6 +24,7 @@ import {
 } from './jobs/background-jobs.js';
 import { startRetention } from './jobs/retention.js';
 import { createPriceRoutes, createPricer, openPriceStoreFor, type Pricer } from './prices/index.js';
+import type { IngestAdmissionOptions } from './routes/ingest.js';
 import { createApp, DEFAULT_PROJECT_ID } from './server.js';
 import { openPostgresStore, type PostgresSpanStore } from './store/postgres/index.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
@@ -48,6 +49,11 @@ export interface StartCollectorOptions {
   /** Interface to bind (default 127.0.0.1). */
   host?: string;
   maxBodyBytes?: number;
+  /**
+   * Ingest admission control: when `POST /v1/traces` answers 503 with `Retry-After`
+   * instead of queueing (default: the ingest route's limits).
+   */
+  ingestAdmission?: IngestAdmissionOptions;
   sqliteSynchronous?: SqliteSynchronous;
   prices?: PriceBook;
   /** The web UI's routes, served at `/` after the API (see `AppDeps.dashboard`). */
@@ -203,6 +209,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
       store,
       ...(auth === undefined ? {} : { auth }),
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      ...(options.ingestAdmission === undefined
+        ? {}
+        : { ingestAdmission: options.ingestAdmission }),
       ...(options.prices === undefined ? {} : { prices: options.prices }),
       pricesFor: pricer.pricesFor,
       ...(options.dashboard === undefined ? {} : { dashboard: options.dashboard }),

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RpcStatus } from '../src/otlp/proto.js';
 import { ingestRoutes } from '../src/routes/ingest.js';
 import { openSqliteStore, type SqliteSpanStore } from '../src/store/sqlite/sqlite-store.js';
+import { startChildCollector } from './child-process.js';
 import { hexId, otlpJson, tempDir } from './helpers.js';
 
 const SPANS_PER_REQUEST = 50;
@@ -170,5 +171,47 @@ describe('ingest admission control', () => {
     const stored = await storedIds(h.store);
     for (const s of [...slow.spans, ...big.spans]) expect(stored.has(s.spanId)).toBe(true);
     for (const s of second.spans) expect(stored.has(s.spanId)).toBe(false);
+  });
+});
+
+describe('ingest admission settings', () => {
+  it('pilotlight serve refuses at PILOTLIGHT_INGEST_MAX_PENDING_SPANS', {
+    timeout: 60_000,
+  }, async () => {
+    const tmp = tempDir('pilotlight-admission-serve-');
+    const collector = await startChildCollector({
+      PILOTLIGHT_DB: path.join(tmp.dir, 'pl.db'),
+      PILOTLIGHT_INGEST_MAX_PENDING_SPANS: '100',
+    });
+    try {
+      expect((await post(collector.url, batch(1).body)).status).toBe(200);
+      const queueDepth = async () => {
+        const text = await (await fetch(`${collector.url}/metrics`)).text();
+        return Number(/^pilotlight_ingest_queue_depth (\S+)$/m.exec(text)?.[1]);
+      };
+      // The writer stalls behind another connection's write lock; two batches fill the queue.
+      const blocker = new Database(collector.dbPath);
+      blocker.exec('BEGIN IMMEDIATE');
+      const accepted = [batch(), batch()];
+      const answers = accepted.map((b) => post(collector.url, b.body));
+      for (let i = 0; i < 500 && (await queueDepth()) < 100; i++) await sleep(10);
+      expect(await queueDepth()).toBe(100);
+
+      // The default (5,000) would take this batch; the configured 100 refuses it.
+      const refused = batch();
+      const refusal = await post(collector.url, refused.body);
+      expect(refusal.status).toBe(503);
+      expect(refusal.retryAfter).toBe('1');
+      expect(await refusal.res.json()).toMatchObject({ error: 'overloaded' });
+
+      blocker.exec('COMMIT');
+      blocker.close();
+      for (const a of await Promise.all(answers)) expect(a.status).toBe(200);
+      expect((await post(collector.url, refused.body)).status).toBe(200);
+    } finally {
+      collector.child.kill('SIGTERM');
+      await collector.exited;
+      tmp.remove();
+    }
   });
 });

@@ -43,7 +43,7 @@ export function mediaType(header: string | undefined): string {
 }
 
 /** Options of {@link ingestRoutes}. */
-export interface IngestOptions {
+export interface IngestOptions extends IngestAdmissionOptions {
   store: SpanStore;
   /**
    * Project of requests that carry none: spans are stored under the project of the
@@ -59,6 +59,10 @@ export interface IngestOptions {
   metrics?: CollectorMetrics;
   /** Spans decoded but not yet committed, kept current here (the queue-depth gauge reads it). */
   pending?: { spans: number };
+}
+
+/** The admission limits of {@link ingestRoutes} (`PILOTLIGHT_INGEST_*`). */
+export interface IngestAdmissionOptions {
   /**
    * Admission control: with this many spans decoded but not yet committed, further
    * requests are answered 503 with `Retry-After` before their body is read (default
