@@ -8,12 +8,12 @@
  * file opened by `openSqliteStore`. The calls table itself is left empty: summaries never
  * read it, and writing 10 million raw rows would only slow the seeding.
  *
- * Besides the HTTP timing (which reads the one-dimension rows of the hour tier and the
- * full rows of the ragged edges), the same summary is computed in-process (read + merge
- * + JSON) from the full rows two ways on the same file, interleaved: one primary-key
- * range scan per planned range (`UNION ALL`), and the earlier single `WHERE … OR …`
- * read, which SQLite answers by scanning every rollup row of the project, all tiers.
- * The latter is how the summary was computed before (~210–227 ms p95 on a quiet machine).
+ * Besides the HTTP timing (which reads the one-dimension rows of the hour tier with their
+ * stored percentiles, the day rows' sketches for the totals, and the full rows of the
+ * ragged edges), the same summary is computed in-process (read + merge + JSON) two other
+ * ways on the same file, interleaved: as before the stored percentiles (every hour row's
+ * sketches read and merged, totals merged from them), and from the full rows only (one
+ * primary-key range scan per planned range), as before the one-dimension rows.
  *
  * Run: `npx tsx --conditions=@pilotlight/source bench/summary-query.ts [maxCalls]`
  */
@@ -23,17 +23,22 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { createApp, openSqliteStore } from '../src/index.js';
-import { marginalParams, marginalRows, marginalUpsertSql } from '../src/rollups/marginals.js';
-import { RollupBatch, type RollupCallInput, toStoredRollupRow } from '../src/rollups/rollup.js';
 import {
-  mergeSketchBytes,
-  rollupParams,
-  rollupSelectQuery,
-  rollupUpsertSql,
-  SKETCH_MERGE_FUNCTION,
-  storedRollupRowFromSqlValues,
-} from '../src/rollups/sql.js';
-import { planSummary, type SummaryOptions, summarize } from '../src/rollups/summary.js';
+  marginalParams,
+  marginalRows,
+  marginalUpsertSql,
+  SKETCH_QUANTILE_FUNCTION,
+  splitRanges,
+  sqliteSketchFunctions,
+} from '../src/rollups/marginals.js';
+import { RollupBatch, type RollupCallInput, toStoredRollupRow } from '../src/rollups/rollup.js';
+import { rollupParams, rollupUpsertSql, SKETCH_MERGE_FUNCTION } from '../src/rollups/sql.js';
+import {
+  planSummary,
+  type SummaryInputRow,
+  type SummaryOptions,
+  summarize,
+} from '../src/rollups/summary.js';
 
 const DAY = 86_400_000;
 const END = Date.UTC(2026, 9, 1);
@@ -63,14 +68,14 @@ function seed(dbPath: string, calls: number): { seconds: number; rows: number } 
   const db = new Database(dbPath);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, (a: unknown, b: unknown) =>
-    mergeSketchBytes(a as Uint8Array, b as Uint8Array),
-  );
+  const fns = sqliteSketchFunctions();
+  db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, fns.merge);
+  db.function(SKETCH_QUANTILE_FUNCTION, { deterministic: true }, fns.quantile);
   const upsert = db.prepare(rollupUpsertSql('sqlite'));
   const r = rng(calls);
   const t0 = performance.now();
   const BATCH = 10_000;
-  const upsertMarginal = db.prepare(marginalUpsertSql(SKETCH_MERGE_FUNCTION));
+  const upsertMarginal = db.prepare(marginalUpsertSql());
   const write = db.transaction((batch: RollupBatch) => {
     for (const row of batch.rows()) upsert.run(rollupParams(toStoredRollupRow(row)));
     for (const row of marginalRows(batch.rows()))
@@ -120,7 +125,7 @@ async function main(): Promise<void> {
     `summary query: 30 days, groupBy=model, interval=1h; ${QUERIES} queries after 5 warm-ups`,
   );
   console.log(
-    'calls       rollup rows  seed s   p50 ms  p95 ms  max ms  rows merged | in-process p50/p95 from the full rows: range scans, OR scan (before)',
+    'calls       rollup rows  seed s   p50 ms  p95 ms  max ms  rows used | in-process p50/p95: hour rows merged (before), full rows',
   );
   for (const calls of sizes) {
     const dir = mkdtempSync(path.join(tmpdir(), 'pilotlight-summary-bench-'));
@@ -150,24 +155,29 @@ async function main(): Promise<void> {
         const total = body.groups.reduce((s, g) => s + g.total.calls, 0);
         if (total !== calls) throw new Error(`summary counted ${total} calls, seeded ${calls}`);
       }
-      // In-process: the store's read against the earlier OR read, interleaved.
+      // In-process, interleaved: the hour rows' sketches merged as before the stored
+      // percentiles (totals merged from them too), and the full rows only.
       const options: SummaryOptions = { from: START, to: END, groupBy: 'model', intervalSec: 3600 };
       const plan = planSummary(options);
-      const raw = new Database(dbPath, { readonly: true });
-      const or = rollupSelectQuery('postgres', 'default', plan.ranges, {});
-      const orRead = raw.prepare(or.sql.replace(/\$\d+/g, '?')).raw(true);
-      const scans: number[] = [];
-      const ors: number[] = [];
+      const split = splitRanges(plan.ranges);
+      const merged: number[] = [];
+      const fulls: number[] = [];
       for (let i = 0; i < QUERIES + 5; i++) {
         let t = performance.now();
-        JSON.stringify(summarize(await store.readRollups('default', plan.ranges, {}), options));
-        if (i >= 5) scans.push(performance.now() - t);
-        t = performance.now();
-        const rows = (orRead.all(...or.params) as unknown[][]).map(storedRollupRowFromSqlValues);
+        const rows: SummaryInputRow[] = await store.readMarginalRollups(
+          'default',
+          split.marginal,
+          'model',
+          undefined,
+        );
+        for (const r of rows) if ('ttftPercentiles' in r) r.latencyPercentiles = undefined;
+        rows.push(...(await store.readRollups('default', split.full, {})));
         JSON.stringify(summarize(rows, options));
-        if (i >= 5) ors.push(performance.now() - t);
+        if (i >= 5) merged.push(performance.now() - t);
+        t = performance.now();
+        JSON.stringify(summarize(await store.readRollups('default', plan.ranges, {}), options));
+        if (i >= 5) fulls.push(performance.now() - t);
       }
-      raw.close();
       const pct = (xs: number[], p: number) => {
         const s = [...xs].sort((a, b) => a - b);
         return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!.toFixed(0);
@@ -175,7 +185,7 @@ async function main(): Promise<void> {
       times.sort((a, b) => a - b);
       const q = (p: number) => times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)]!;
       console.log(
-        `${String(calls).padEnd(11)} ${String(seeded.rows).padEnd(12)} ${seeded.seconds.toFixed(1).padStart(6)}  ${q(0.5).toFixed(1).padStart(6)}  ${q(0.95).toFixed(1).padStart(6)}  ${times.at(-1)!.toFixed(1).padStart(6)}  ${rowsUsed} | ${pct(scans, 0.5)}/${pct(scans, 0.95)} ms, ${pct(ors, 0.5)}/${pct(ors, 0.95)} ms`,
+        `${String(calls).padEnd(11)} ${String(seeded.rows).padEnd(12)} ${seeded.seconds.toFixed(1).padStart(6)}  ${q(0.5).toFixed(1).padStart(6)}  ${q(0.95).toFixed(1).padStart(6)}  ${times.at(-1)!.toFixed(1).padStart(6)}  ${rowsUsed} | ${pct(merged, 0.5)}/${pct(merged, 0.95)} ms, ${pct(fulls, 0.5)}/${pct(fulls, 0.95)} ms`,
       );
       await store.close();
     } finally {

@@ -10,14 +10,17 @@
  * Summaries with filters on other dimensions keep reading the full rows. Both kinds are
  * written in the same ingest transaction, from the same batch, so they always agree.
  */
+import { addRollupCounters, emptyRollupRow, type RollupRow } from './rollup.js';
+import { QuantileSketch } from './sketch.js';
+import { ROLLUP_VALUE_COLUMNS, SKETCH_MERGE_FUNCTION, type SqlQuery } from './sql.js';
 import {
-  addRollupCounters,
-  emptyRollupRow,
-  type RollupRow,
-  type StoredRollupRow,
-} from './rollup.js';
-import { ROLLUP_VALUE_COLUMNS, type SqlQuery } from './sql.js';
-import type { RollupRange, SummaryFilter, SummaryGroupBy } from './summary.js';
+  type Percentiles,
+  type RollupRange,
+  SUMMARY_QUANTILES,
+  type SummaryFilter,
+  type SummaryGroupBy,
+  type SummaryRollupRow,
+} from './summary.js';
 
 /** Tiers that also keep one-dimension rows (the ones long-range summaries read). */
 export const MARGINAL_BUCKETS_SEC: readonly number[] = [3600, 86_400];
@@ -129,24 +132,86 @@ export function marginalTableSql(table = MARGINAL_TABLE): string {
 }
 
 /**
- * SQLite upsert of one one-dimension row (parameters from {@link marginalParams}):
- * counters add, sketches merge through `sketchMergeFunction`, as for the full rows.
+ * Name under which SQLite stores register the quantile function of
+ * {@link sqliteSketchFunctions}: `(stored, delta, q)` → the `q`-quantile of the merge of
+ * two serialised sketches, NULL when both are empty.
  */
-export function marginalUpsertSql(sketchMergeFunction: string, table = MARGINAL_TABLE): string {
+export const SKETCH_QUANTILE_FUNCTION = 'pilotlight_sketch_merge_quantile';
+
+/**
+ * The percentiles of each bucket's own calls, kept beside its sketches (migration 7), so an
+ * interval point that is exactly one stored row needs no sketch read, merge or quantile.
+ * Latency p50/p90/p95/p99 then TTFT p50/p90/p95/p99, NULL when the sketch is empty;
+ * `quantiles_ready` says they were computed (rows written before migration 7 keep 0 until
+ * the store's start-up backfill, and are read with their sketches meanwhile).
+ */
+export const MARGINAL_QUANTILE_COLUMNS = [
+  'latency_p50',
+  'latency_p90',
+  'latency_p95',
+  'latency_p99',
+  'ttft_p50',
+  'ttft_p90',
+  'ttft_p95',
+  'ttft_p99',
+] as const;
+
+/** Migration 7: the percentile columns of {@link MARGINAL_QUANTILE_COLUMNS}. */
+export function marginalQuantileColumnsSql(table = MARGINAL_TABLE): string {
+  return [
+    ...MARGINAL_QUANTILE_COLUMNS.map((c) => `ALTER TABLE ${table} ADD COLUMN ${c} REAL`),
+    `ALTER TABLE ${table} ADD COLUMN quantiles_ready INTEGER NOT NULL DEFAULT 0`,
+  ].join(';\n');
+}
+
+/**
+ * SQLite upsert of one one-dimension row (parameters from {@link marginalParams}):
+ * counters add, sketches merge through `sketchMergeFunction`, as for the full rows, and
+ * the percentiles are those of the merged sketches (`quantileFunction`, which sees the
+ * stored and the new sketch: within one UPDATE every expression reads the old row).
+ */
+export function marginalUpsertSql(
+  sketchMergeFunction = SKETCH_MERGE_FUNCTION,
+  quantileFunction = SKETCH_QUANTILE_FUNCTION,
+  table = MARGINAL_TABLE,
+): string {
   const set = ROLLUP_VALUE_COLUMNS.map((c) =>
     c.endsWith('_sketch')
       ? `${c} = ${sketchMergeFunction}(${c}, excluded.${c})`
       : `${c} = ${c} + excluded.${c}`,
   );
-  return `INSERT INTO ${table} (project_id, bucket_sec, dimension, bucket_start_ms, value, ${ROLLUP_VALUE_COLUMNS.join(', ')})
-VALUES (${Array.from({ length: 5 + ROLLUP_VALUE_COLUMNS.length }, () => '?').join(', ')})
+  for (const c of MARGINAL_QUANTILE_COLUMNS) {
+    const sketch = c.startsWith('latency') ? 'latency_sketch' : 'ttft_sketch';
+    const q = Number(c.slice(c.lastIndexOf('_p') + 2)) / 100;
+    set.push(`${c} = ${quantileFunction}(${sketch}, excluded.${sketch}, ${q})`);
+  }
+  set.push('quantiles_ready = 1');
+  const columns = [...ROLLUP_VALUE_COLUMNS, ...MARGINAL_QUANTILE_COLUMNS, 'quantiles_ready'];
+  return `INSERT INTO ${table} (project_id, bucket_sec, dimension, bucket_start_ms, value, ${columns.join(', ')})
+VALUES (${Array.from({ length: 5 + columns.length - 1 }, () => '?').join(', ')}, 1)
 ON CONFLICT (project_id, bucket_sec, dimension, bucket_start_ms, value) DO UPDATE SET ${set.join(', ')}`;
+}
+
+/**
+ * Migration 7's backfill: the percentiles of rows written before it, from their sketches
+ * (`?`: an empty serialised sketch, merged with each stored one).
+ */
+export function marginalQuantileBackfillSql(
+  quantileFunction = SKETCH_QUANTILE_FUNCTION,
+  table = MARGINAL_TABLE,
+): string {
+  const set = MARGINAL_QUANTILE_COLUMNS.map((c) => {
+    const sketch = c.startsWith('latency') ? 'latency_sketch' : 'ttft_sketch';
+    const q = Number(c.slice(c.lastIndexOf('_p') + 2)) / 100;
+    return `${c} = ${quantileFunction}(${sketch}, @empty, ${q})`;
+  });
+  return `UPDATE ${table} SET ${set.join(', ')}, quantiles_ready = 1 WHERE quantiles_ready = 0`;
 }
 
 /** Parameters of {@link marginalUpsertSql}. */
 export function marginalParams(row: MarginalRow, latency: Uint8Array, ttft: Uint8Array): unknown[] {
   const value = row.dimension === 'all' ? '' : row[row.dimension];
-  return [
+  const params: unknown[] = [
     row.projectId,
     row.bucketSec,
     row.dimension,
@@ -163,23 +228,122 @@ export function marginalParams(row: MarginalRow, latency: Uint8Array, ttft: Uint
     latency,
     ttft,
   ];
+  // A new row's percentiles are its batch's (an existing row's come from the merge in SQL).
+  for (const sketch of [row.latencyMs, row.ttftMs]) {
+    if (sketch.count === 0) params.push(null, null, null, null);
+    else params.push(...sketch.quantiles(SUMMARY_QUANTILES));
+  }
+  return params;
+}
+
+/** A sketch merge remembered by {@link sqliteSketchFunctions}. */
+interface MergeMemo {
+  a: Uint8Array;
+  b: Uint8Array;
+  sketch: QuantileSketch;
+  bytes: Buffer | null;
+  quantiles: number[] | null;
+}
+
+/** Merges remembered: the two sketch columns of the row being upserted, and a spare. */
+const MERGE_MEMO_SIZE = 4;
+
+function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
+  return x.length === y.length && Buffer.compare(x, y) === 0;
+}
+
+/**
+ * The SQLite functions of the rollup upserts, to register under
+ * {@link SKETCH_MERGE_FUNCTION} (`merge(a, b)`: the serialised merge) and
+ * {@link SKETCH_QUANTILE_FUNCTION} (`quantile(a, b, q)`: a quantile of that merge). One
+ * upsert of a one-dimension row calls them ten times on two pairs of sketches, so they
+ * share the last few merges (looked up by content: a pure function's memo), and each
+ * pair is decoded and merged once.
+ *
+ * @example
+ * ```ts
+ * const fns = sqliteSketchFunctions();
+ * db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, fns.merge);
+ * db.function(SKETCH_QUANTILE_FUNCTION, { deterministic: true }, fns.quantile);
+ * ```
+ */
+export function sqliteSketchFunctions(): {
+  merge: (a: unknown, b: unknown) => Buffer;
+  quantile: (a: unknown, b: unknown, q: unknown) => number | null;
+} {
+  const memo: MergeMemo[] = [];
+  const merged = (a: Uint8Array, b: Uint8Array): MergeMemo => {
+    for (const m of memo) if (sameBytes(m.a, a) && sameBytes(m.b, b)) return m;
+    const entry: MergeMemo = {
+      a,
+      b,
+      sketch: QuantileSketch.fromBytes(a).mergeBytes(b),
+      bytes: null,
+      quantiles: null,
+    };
+    if (memo.length >= MERGE_MEMO_SIZE) memo.pop();
+    memo.unshift(entry);
+    return entry;
+  };
+  return {
+    merge(a, b) {
+      const m = merged(a as Uint8Array, b as Uint8Array);
+      if (m.bytes === null) {
+        const bytes = m.sketch.toBytes();
+        m.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      }
+      return m.bytes;
+    },
+    quantile(a, b, q) {
+      const m = merged(a as Uint8Array, b as Uint8Array);
+      if (m.sketch.count === 0) return null;
+      // The SQL literal (0.95) may parse a bit off the constant: match the nearest.
+      const i = SUMMARY_QUANTILES.findIndex((x) => Math.abs(x - (q as number)) < 1e-9);
+      if (i < 0) return m.sketch.quantile(q as number);
+      m.quantiles ??= m.sketch.quantiles(SUMMARY_QUANTILES);
+      return m.quantiles[i]!;
+    },
+  };
+}
+
+/** A range of one-dimension rows to read, with or without their sketches. */
+export interface MarginalRange extends RollupRange {
+  /**
+   * Whether the rows' sketches are needed (to merge them with other rows); default true.
+   * Without, only rows whose percentiles were never computed bring theirs.
+   */
+  sketches?: boolean;
 }
 
 /**
  * SQLite: the one-dimension rows of `dimension` (and `value`, when given) within `ranges`,
- * one primary-key range scan per range. Columns: bucket_sec, bucket_start_ms, value, then
- * the value columns (see {@link storedRowFromMarginal}).
+ * one primary-key range scan per range. Columns: bucket_sec, bucket_start_ms, value, the
+ * value columns (sketches NULL where not asked for and not needed), quantiles_ready, then
+ * {@link MARGINAL_QUANTILE_COLUMNS} (see {@link storedRowFromMarginal}).
  */
 export function marginalSelectQuery(
   projectId: string,
-  ranges: readonly RollupRange[],
+  ranges: readonly MarginalRange[],
   dimension: MarginalDimension,
   value: string | undefined,
   table = MARGINAL_TABLE,
 ): SqlQuery {
   const params: unknown[] = [];
+  const columns = (sketches: boolean): string =>
+    [
+      'bucket_sec',
+      'bucket_start_ms',
+      'value',
+      ...ROLLUP_VALUE_COLUMNS.map((c) =>
+        c.endsWith('_sketch') && !sketches
+          ? `CASE WHEN quantiles_ready = 1 THEN NULL ELSE ${c} END`
+          : c,
+      ),
+      'quantiles_ready',
+      ...MARGINAL_QUANTILE_COLUMNS,
+    ].join(', ');
   const scans = (ranges.length === 0 ? [null] : ranges).map((r) => {
-    const head = `SELECT bucket_sec, bucket_start_ms, value, ${ROLLUP_VALUE_COLUMNS.join(', ')} FROM ${table} WHERE project_id = ? AND dimension = ?`;
+    const head = `SELECT ${columns(r?.sketches ?? true)} FROM ${table} WHERE project_id = ? AND dimension = ?`;
     params.push(projectId, dimension);
     if (r === null) return `${head} AND 1 = 0`;
     params.push(r.bucketSec, r.fromMs, r.toMs);
@@ -189,13 +353,20 @@ export function marginalSelectQuery(
   return { sql: scans.join(' UNION ALL '), params };
 }
 
-/** A row of {@link marginalSelectQuery} (as an array) as a full rollup row of `dimension`. */
+function percentilesAt(v: readonly unknown[], i: number): Percentiles | null {
+  const p50 = v[i] as number | null;
+  if (p50 === null) return null;
+  return { p50, p90: v[i + 1] as number, p95: v[i + 2] as number, p99: v[i + 3] as number };
+}
+
+/** A row of {@link marginalSelectQuery} (as an array) as a rollup row of `dimension`. */
 export function storedRowFromMarginal(
   projectId: string,
   dimension: MarginalDimension,
   v: readonly unknown[],
-): StoredRollupRow {
+): SummaryRollupRow {
   const value = v[2] as string;
+  const ready = v[13] === 1;
   return {
     projectId,
     bucketSec: v[0] as number,
@@ -212,8 +383,10 @@ export function storedRowFromMarginal(
     costUsd: v[8] as number,
     confidenceSum: v[9] as number,
     confidenceCount: v[10] as number,
-    latencySketch: v[11] as Uint8Array,
-    ttftSketch: v[12] as Uint8Array,
+    latencySketch: v[11] as Uint8Array | null,
+    ttftSketch: v[12] as Uint8Array | null,
+    latencyPercentiles: ready ? percentilesAt(v, 14) : undefined,
+    ttftPercentiles: ready ? percentilesAt(v, 18) : undefined,
   };
 }
 
@@ -224,14 +397,16 @@ export function storedRowFromMarginal(
 export interface MarginalRollupReader {
   /**
    * One-dimension rows of `dimension` (and `value`, when given) within `ranges` (tiers of
-   * {@link MARGINAL_BUCKETS_SEC} only), as full rows whose other dimensions are `''`.
+   * {@link MARGINAL_BUCKETS_SEC} only), as rows whose other dimensions are `''`, with
+   * their stored percentiles, and their sketches where the range asks for them (or the
+   * row has no stored percentiles).
    */
   readMarginalRollups(
     projectId: string,
-    ranges: readonly RollupRange[],
+    ranges: readonly MarginalRange[],
     dimension: MarginalDimension,
     value: string | undefined,
-  ): Promise<StoredRollupRow[]>;
+  ): Promise<SummaryRollupRow[]>;
 }
 
 /** Whether a store implements {@link MarginalRollupReader}. */

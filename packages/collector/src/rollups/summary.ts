@@ -22,7 +22,28 @@ import { QuantileSketch } from './sketch.js';
  */
 export const MAX_SUMMARY_INTERVALS = 10_000;
 
-const PERCENTILES = [0.5, 0.9, 0.95, 0.99] as const;
+/** The quantiles every summary reports: p50, p90, p95, p99. */
+export const SUMMARY_QUANTILES = [0.5, 0.9, 0.95, 0.99] as const;
+
+/**
+ * A stored rollup row as summaries read it. A row stored with its own percentiles (the
+ * one-dimension rows) needs no sketch when it is alone in its interval, so its sketches may
+ * be left unread (null); they are needed as soon as it is merged with other rows.
+ */
+export interface SummaryRollupRow extends RollupKey, RollupCounters {
+  latencySketch: Uint8Array | null;
+  ttftSketch: Uint8Array | null;
+  /**
+   * Latency percentiles of the row's own calls, computed when it was written (null: no
+   * values); undefined when none were stored (then its sketch is read and merged).
+   */
+  latencyPercentiles?: Percentiles | null;
+  /** TTFT percentiles, as {@link SummaryRollupRow.latencyPercentiles}. */
+  ttftPercentiles?: Percentiles | null;
+}
+
+/** Rows {@link summarize} takes: in memory (a batch's) or stored. */
+export type SummaryInputRow = RollupRow | StoredRollupRow | SummaryRollupRow;
 
 // The wire shape lives in conventions (the dashboard draws it); re-exported for callers here.
 export type { Percentiles, SummaryGroup, SummaryGroupBy, SummaryPoint, SummaryResponse };
@@ -178,6 +199,22 @@ export function planSummary(options: SummaryOptions): SummaryPlan {
 }
 
 /**
+ * The plan of a summary's per-group totals, when they can be read apart from its
+ * intervals: the whole range from the coarsest tiers (a month's day rows rather than its
+ * 720 hour rows). Null without intervals (the one interval is the total) or when that
+ * plan would cover another span than the intervals' (retention of the tiers differs).
+ *
+ * @throws {RangeError} as {@link planSummary}.
+ */
+export function planTotals(options: SummaryOptions): SummaryPlan | null {
+  if (options.intervalSec === undefined) return null;
+  const plan = planSummary(options);
+  const { intervalSec: _, ...whole } = options;
+  const totals = planSummary(whole);
+  return totals.fromMs === plan.fromMs && totals.toMs === plan.toMs ? totals : null;
+}
+
+/**
  * Covers `[a, b)` with the coarsest tiers (descending), the middle from the coarsest and
  * the ragged edges from finer ones. An edge whose finer tiers have expired (`cutoff`) is
  * read from the finest tier still kept there, widening the edge to that tier's bucket.
@@ -296,12 +333,21 @@ function resetAccumulator(acc: Accumulator, startMs: number): void {
   acc.ttft.clear();
 }
 
-function accumulate(acc: Accumulator, src: RollupRow | StoredRollupRow | Accumulator): void {
+function unread(): never {
+  // The caller asked for a row without its sketches where it had to be merged.
+  throw new Error('summarize: a rollup row was read without the sketches its merge needs');
+}
+
+function accumulate(acc: Accumulator, src: SummaryInputRow | Accumulator): void {
   addRollupCounters(acc, src);
+  mergeSketches(acc, src);
+}
+
+function mergeSketches(acc: Accumulator, src: SummaryInputRow | Accumulator): void {
   if ('latencySketch' in src) {
     // Stored rows merge straight from their bytes: no sketch is built per row.
-    acc.latency.mergeBytes(src.latencySketch);
-    acc.ttft.mergeBytes(src.ttftSketch);
+    acc.latency.mergeBytes(src.latencySketch ?? unread());
+    acc.ttft.mergeBytes(src.ttftSketch ?? unread());
   } else if ('latencyMs' in src) {
     acc.latency.merge(src.latencyMs);
     acc.ttft.merge(src.ttftMs);
@@ -311,26 +357,47 @@ function accumulate(acc: Accumulator, src: RollupRow | StoredRollupRow | Accumul
   }
 }
 
+/** Whether a row brings its own percentiles (then, alone in its interval, it is the point). */
+function hasPercentiles(
+  row: SummaryInputRow,
+): row is SummaryRollupRow & { latencyPercentiles: Percentiles | null } {
+  return 'latencyPercentiles' in row && row.latencyPercentiles !== undefined;
+}
+
 function percentiles(sketch: QuantileSketch): Percentiles | null {
   if (sketch.count === 0) return null;
-  const [p50, p90, p95, p99] = sketch.quantiles(PERCENTILES) as [number, number, number, number];
+  const [p50, p90, p95, p99] = sketch.quantiles(SUMMARY_QUANTILES) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   return { p50, p90, p95, p99 };
 }
 
-function toPoint(acc: Accumulator): SummaryPoint {
+function pointOf(
+  startMs: number,
+  c: RollupCounters,
+  latencyMs: Percentiles | null,
+  ttftMs: Percentiles | null,
+): SummaryPoint {
   return {
-    startMs: acc.startMs,
-    calls: acc.calls,
-    errors: acc.errors,
-    errorRate: acc.calls === 0 ? 0 : acc.errors / acc.calls,
-    inputTokens: acc.inputTokens,
-    outputTokens: acc.outputTokens,
-    cachedInputTokens: acc.cachedInputTokens,
-    costUsd: acc.costUsd,
-    latencyMs: percentiles(acc.latency),
-    ttftMs: percentiles(acc.ttft),
-    meanConfidence: acc.confidenceCount === 0 ? null : acc.confidenceSum / acc.confidenceCount,
+    startMs,
+    calls: c.calls,
+    errors: c.errors,
+    errorRate: c.calls === 0 ? 0 : c.errors / c.calls,
+    inputTokens: c.inputTokens,
+    outputTokens: c.outputTokens,
+    cachedInputTokens: c.cachedInputTokens,
+    costUsd: c.costUsd,
+    latencyMs,
+    ttftMs,
+    meanConfidence: c.confidenceCount === 0 ? null : c.confidenceSum / c.confidenceCount,
   };
+}
+
+function toPoint(acc: Accumulator): SummaryPoint {
+  return pointOf(acc.startMs, acc, percentiles(acc.latency), percentiles(acc.ttft));
 }
 
 /**
@@ -339,7 +406,13 @@ function toPoint(acc: Accumulator): SummaryPoint {
  * given, never to the calls behind them. Pass the rows of {@link planSummary}'s ranges
  * (more is harmless: rows outside the plan or the filter are ignored, so tiers are never
  * double counted). Stored rows (sketches as bytes, straight from the database) are merged
- * without decoding each row's sketches first.
+ * without decoding each row's sketches first; a row that is alone in its interval and
+ * brings its stored percentiles is not merged at all.
+ *
+ * With `totalRows` (the rows of {@link planTotals}' ranges, sketches included), each
+ * group's total percentiles are merged from those (a month's 30 day rows, not its 720 hour
+ * rows), so the interval rows need sketches only where an interval holds several rows.
+ * Its counters are always the sum of the intervals'.
  *
  * @example
  * ```ts
@@ -348,17 +421,20 @@ function toPoint(acc: Accumulator): SummaryPoint {
  * const { groups } = summarize(rows, options);
  * ```
  *
- * @throws {RangeError} as {@link planSummary}.
+ * @throws {RangeError} as {@link planSummary}, or when `totalRows` is given and
+ * {@link planTotals} is null.
  */
 export function summarize(
-  rows: Iterable<RollupRow | StoredRollupRow>,
+  rows: Iterable<SummaryInputRow>,
   options: SummaryOptions,
+  totalRows?: Iterable<SummaryInputRow>,
 ): Summary {
   const plan = planSummary(options);
   const intervalMs = plan.intervalSec === null ? null : plan.intervalSec * 1000;
   // First only sort row references into group → interval; the merging happens after, one
   // interval at a time into a reused accumulator, so memory stays O(groups), not O(points).
-  const groups = new Map<string, Map<number, Array<RollupRow | StoredRollupRow>>>();
+  // An interval of one row (the common case) holds the row itself, not an array.
+  const groups = new Map<string, Map<number, SummaryInputRow | SummaryInputRow[]>>();
   let rowsUsed = 0;
   for (const row of rows) {
     if (!inRanges(row, plan.ranges) || !matches(row, options.filter)) continue;
@@ -371,9 +447,26 @@ export function summarize(
       series = new Map();
       groups.set(key, series);
     }
-    const list = series.get(startMs);
-    if (list === undefined) series.set(startMs, [row]);
-    else list.push(row);
+    const held = series.get(startMs);
+    if (held === undefined) series.set(startMs, row);
+    else if (Array.isArray(held)) held.push(row);
+    else series.set(startMs, [held, row]);
+  }
+  let totals: Map<string, SummaryInputRow[]> | null = null;
+  if (totalRows !== undefined) {
+    const totalsPlan = planTotals(options);
+    if (totalsPlan === null) {
+      throw new RangeError('totalRows given, but the totals cannot be read apart (planTotals)');
+    }
+    totals = new Map();
+    for (const row of totalRows) {
+      if (!inRanges(row, totalsPlan.ranges) || !matches(row, options.filter)) continue;
+      rowsUsed++;
+      const key = groupKey(row, options.groupBy);
+      const list = totals.get(key);
+      if (list === undefined) totals.set(key, [row]);
+      else list.push(row);
+    }
   }
   const out: SummaryGroup[] = [];
   const scratch = newAccumulator(0);
@@ -381,12 +474,37 @@ export function summarize(
     const total = newAccumulator(plan.fromMs);
     const points: SummaryPoint[] = [];
     for (const startMs of [...series.keys()].sort((a, b) => a - b)) {
+      const held = series.get(startMs)!;
+      if (!Array.isArray(held) && hasPercentiles(held)) {
+        points.push(pointOf(startMs, held, held.latencyPercentiles, held.ttftPercentiles ?? null));
+        if (totals === null) accumulate(total, held);
+        else addRollupCounters(total, held);
+        continue;
+      }
       resetAccumulator(scratch, startMs);
-      for (const row of series.get(startMs)!) accumulate(scratch, row);
-      accumulate(total, scratch);
+      if (Array.isArray(held)) for (const row of held) accumulate(scratch, row);
+      else accumulate(scratch, held);
+      if (totals === null) accumulate(total, scratch);
+      else addRollupCounters(total, scratch);
       points.push(toPoint(scratch));
     }
-    out.push({ key, total: toPoint(total), points });
+    let totalPoint: SummaryPoint;
+    const own = totals?.get(key) ?? [];
+    const only = own.length === 1 ? own[0]! : null;
+    if (totals === null) totalPoint = toPoint(total);
+    else if (only !== null && hasPercentiles(only)) {
+      // One stored row is the whole range (a day's summary from its day row).
+      totalPoint = pointOf(
+        total.startMs,
+        total,
+        only.latencyPercentiles,
+        only.ttftPercentiles ?? null,
+      );
+    } else {
+      for (const row of own) mergeSketches(total, row);
+      totalPoint = toPoint(total);
+    }
+    out.push({ key, total: totalPoint, points });
   }
   out.sort((a, b) => b.total.calls - a.total.calls || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return {

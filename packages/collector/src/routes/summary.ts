@@ -1,12 +1,19 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import { hasMarginalRollups, marginalDimension, splitRanges } from '../rollups/marginals.js';
-import type { StoredRollupRow } from '../rollups/rollup.js';
+import {
+  hasMarginalRollups,
+  type MarginalRange,
+  marginalDimension,
+  splitRanges,
+} from '../rollups/marginals.js';
 import {
   planSummary,
+  planTotals,
   type SummaryFilter,
+  type SummaryInputRow,
   type SummaryOptions,
+  type SummaryPlan,
   summarize,
 } from '../rollups/summary.js';
 import type { ReadSideStore } from '../store/store.js';
@@ -75,9 +82,11 @@ export function summaryRoutes(options: { store: ReadSideStore; projectId: string
     const summaryOptions: SummaryOptions = { from, to, filter };
     if (p.groupBy !== undefined) summaryOptions.groupBy = p.groupBy;
     if (p.interval !== undefined) summaryOptions.intervalSec = p.interval;
-    let ranges: ReturnType<typeof planSummary>['ranges'];
+    let plan: SummaryPlan;
+    let totalsPlan: SummaryPlan | null;
     try {
-      ranges = planSummary(summaryOptions).ranges;
+      plan = planSummary(summaryOptions);
+      totalsPlan = planTotals(summaryOptions);
     } catch (error) {
       // The only plan failure left after validation: too many intervals for the range.
       const message = (error as Error).message;
@@ -90,19 +99,47 @@ export function summaryRoutes(options: { store: ReadSideStore; projectId: string
     // range come from the one-dimension rows, one per group and bucket; the ragged edges
     // from finer tiers, and every other summary, from the full rows. Same answer.
     const marginal = hasMarginalRollups(store) ? marginalDimension(p.groupBy, dimensions) : null;
-    let rows: StoredRollupRow[];
+    let summary: ReturnType<typeof summarize>;
     if (marginal !== null && hasMarginalRollups(store)) {
-      const split = splitRanges(ranges);
-      rows = await fromStore(
-        store.readMarginalRollups(projectId, split.marginal, marginal.dimension, marginal.value),
+      const read = (ranges: readonly MarginalRange[]) =>
+        fromStore(store.readMarginalRollups(projectId, ranges, marginal.dimension, marginal.value));
+      const split = splitRanges(plan.ranges);
+      // An interval that is one stored bucket takes that row's stored percentiles: its
+      // sketches are read only to merge several buckets into one interval, or for the
+      // totals when those cannot come from the coarser whole-range plan.
+      const rows: SummaryInputRow[] = await read(
+        split.marginal.map((r) => ({
+          ...r,
+          sketches: totalsPlan === null || r.bucketSec !== plan.intervalSec,
+        })),
       );
-      if (split.full.length > 0) {
-        rows.push(...(await fromStore(store.readRollups(projectId, split.full, dimensions))));
+      const full =
+        split.full.length > 0
+          ? await fromStore(store.readRollups(projectId, split.full, dimensions))
+          : [];
+      rows.push(...full);
+      if (totalsPlan === null) summary = summarize(rows, summaryOptions);
+      else {
+        // Totals from the coarsest rows of the whole range (a month: 30 day rows per group);
+        // its finer edges are the intervals' own (the same ranges), read once.
+        const totalsSplit = splitRanges(totalsPlan.ranges);
+        const totalRows: SummaryInputRow[] = await read(totalsSplit.marginal);
+        const sameEdges = JSON.stringify(totalsSplit.full) === JSON.stringify(split.full);
+        totalRows.push(
+          ...(sameEdges
+            ? full
+            : totalsSplit.full.length > 0
+              ? await fromStore(store.readRollups(projectId, totalsSplit.full, dimensions))
+              : []),
+        );
+        summary = summarize(rows, summaryOptions, totalRows);
       }
     } else {
-      rows = await fromStore(store.readRollups(projectId, ranges, dimensions));
+      summary = summarize(
+        await fromStore(store.readRollups(projectId, plan.ranges, dimensions)),
+        summaryOptions,
+      );
     }
-    const summary = summarize(rows, summaryOptions);
     // A summary's records are its groups × intervals.
     auditRecords(
       c,

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { marginalTableSql } from '../../rollups/marginals.js';
+import { marginalQuantileColumnsSql, marginalTableSql } from '../../rollups/marginals.js';
 import { rollupTableSql } from '../../rollups/sql.js';
 
 /** One schema change. Versions are applied in order, each once, each in its own transaction. */
@@ -140,6 +140,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ${marginalTableSql()};
       CREATE TABLE rollup_marginals_backfill (pending INTEGER NOT NULL);
       INSERT INTO rollup_marginals_backfill (pending) VALUES (1);
+    `,
+  },
+  {
+    // Each one-dimension row keeps the latency/TTFT percentiles of its bucket, computed by
+    // the upsert from the merged sketches, so a chart's interval that is one stored row
+    // needs no sketch read, merge or quantile. Rows already stored get theirs from the
+    // store right after migrating (the marker row); until then they are read with sketches.
+    version: 7,
+    name: 'rollup_marginal_quantiles',
+    sql: `
+      ${marginalQuantileColumnsSql()};
+      CREATE TABLE rollup_marginal_quantiles_backfill (pending INTEGER NOT NULL);
+      INSERT INTO rollup_marginal_quantiles_backfill (pending) VALUES (1);
     `,
   },
 ];

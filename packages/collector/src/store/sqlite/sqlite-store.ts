@@ -6,15 +6,18 @@ import Database from 'better-sqlite3';
 import {
   type MarginalRollupReader,
   marginalParams,
+  marginalQuantileBackfillSql,
   marginalRows,
   marginalSelectQuery,
   marginalUpsertSql,
+  SKETCH_QUANTILE_FUNCTION,
+  sqliteSketchFunctions,
   storedRowFromMarginal,
 } from '../../rollups/marginals.js';
 import type { StoredRollupRow } from '../../rollups/rollup.js';
 import { fromStoredRollupRow } from '../../rollups/rollup.js';
+import { QuantileSketch } from '../../rollups/sketch.js';
 import {
-  mergeSketchBytes,
   rollupSelectQuery,
   SKETCH_MERGE_FUNCTION,
   storedRollupRowFromSqlValues,
@@ -151,10 +154,8 @@ function backfillMarginals(db: Database.Database): void {
   const pending = () =>
     db.prepare('SELECT 1 FROM rollup_marginals_backfill WHERE pending = 1').get() !== undefined;
   if (!pending()) return;
-  db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, (a: unknown, b: unknown) =>
-    mergeSketchBytes(a as Uint8Array, b as Uint8Array),
-  );
-  const upsert = db.prepare(marginalUpsertSql(SKETCH_MERGE_FUNCTION));
+  registerSketchFunctions(db);
+  const upsert = db.prepare(marginalUpsertSql());
   const select = db.prepare('SELECT * FROM rollups WHERE bucket_sec IN (3600, 86400)').raw(true);
   db.transaction(() => {
     if (!pending()) return;
@@ -166,6 +167,32 @@ function backfillMarginals(db: Database.Database): void {
       upsert.run(marginalParams(row, row.latencyMs.toBytes(), row.ttftMs.toBytes()));
     }
     db.prepare('DELETE FROM rollup_marginals_backfill').run();
+  }).immediate();
+}
+
+function registerSketchFunctions(db: Database.Database): void {
+  const fns = sqliteSketchFunctions();
+  db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, fns.merge);
+  db.function(SKETCH_QUANTILE_FUNCTION, { deterministic: true }, fns.quantile);
+}
+
+/**
+ * Computes the stored percentiles of one-dimension rows written before migration 7, once
+ * (marker row of `rollup_marginal_quantiles_backfill`), under the write lock. Rows still
+ * without them are read with their sketches, so answers are right either way.
+ */
+function backfillMarginalQuantiles(db: Database.Database): void {
+  const pending = () =>
+    db.prepare('SELECT 1 FROM rollup_marginal_quantiles_backfill WHERE pending = 1').get() !==
+    undefined;
+  if (!pending()) return;
+  registerSketchFunctions(db);
+  const update = db.prepare(marginalQuantileBackfillSql());
+  const empty = Buffer.from(new QuantileSketch().toBytes());
+  db.transaction(() => {
+    if (!pending()) return;
+    update.run({ empty });
+    db.prepare('DELETE FROM rollup_marginal_quantiles_backfill').run();
   }).immediate();
 }
 
@@ -190,6 +217,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     db.pragma(`synchronous = ${(options.synchronous ?? 'full') === 'full' ? 'FULL' : 'NORMAL'}`);
     migrate(db);
     backfillMarginals(db);
+    backfillMarginalQuantiles(db);
   } catch (error) {
     db.close();
     throw error;

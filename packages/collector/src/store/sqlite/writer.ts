@@ -10,14 +10,11 @@ import {
   marginalParams,
   marginalRows,
   marginalUpsertSql,
+  SKETCH_QUANTILE_FUNCTION,
+  sqliteSketchFunctions,
 } from '../../rollups/marginals.js';
 import { RollupBatch, toStoredRollupRow } from '../../rollups/rollup.js';
-import {
-  mergeSketchBytes,
-  rollupParams,
-  rollupUpsertSql,
-  SKETCH_MERGE_FUNCTION,
-} from '../../rollups/sql.js';
+import { rollupParams, rollupUpsertSql, SKETCH_MERGE_FUNCTION } from '../../rollups/sql.js';
 import type {
   AuditEntry,
   FeedbackInput,
@@ -125,15 +122,17 @@ export interface SqliteWriter {
 
 /** Prepares the write statements of a migrated database. */
 export function createSqliteWriter(db: Database.Database): SqliteWriter {
-  db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, (a: unknown, b: unknown) =>
-    mergeSketchBytes(a as Uint8Array, b as Uint8Array),
-  );
+  // One-dimension rows also keep their percentiles: the quantile function reuses the merge
+  // of the same upsert (see sqliteSketchFunctions).
+  const sketchFunctions = sqliteSketchFunctions();
+  db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, sketchFunctions.merge);
+  db.function(SKETCH_QUANTILE_FUNCTION, { deterministic: true }, sketchFunctions.quantile);
   const insert = db.prepare(
     `INSERT INTO calls (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`,
   );
   // Counters add and sketches merge inside SQLite: no read-modify-write round trip.
   const upsertRollup = db.prepare(rollupUpsertSql('sqlite'));
-  const upsertMarginal = db.prepare(marginalUpsertSql(SKETCH_MERGE_FUNCTION));
+  const upsertMarginal = db.prepare(marginalUpsertSql());
   // Within one UPDATE every expression sees the old row, so the CASE compares old values.
   const upsertModel = db.prepare(
     `INSERT INTO models (project_id, model, provider, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)
