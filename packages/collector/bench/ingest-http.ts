@@ -16,9 +16,10 @@
  * Sections (`BENCH_SECTIONS`, default all three):
  * - `throughput`: the ratios above;
  * - `overload`: `BENCH_OVERLOAD_CONNECTIONS` (300) connections against the ingest route on
- *   the writer-thread store with admission control on (default limits) and off: spans/s,
- *   p50/p99 latency of every answer, refusals (all must carry Retry-After; clients wait
- *   it out, as OTLP exporters do);
+ *   the writer-thread store with admission control off, with the count caps only, and on
+ *   (default: wait bound and count caps; `BENCH_OVERLOAD_MODES` picks among `no-admit`,
+ *   `admit-counts`, `admit`): spans/s, p50/p99 latency of every answer, refusals (all must
+ *   carry Retry-After; clients wait it out, as OTLP exporters do);
  * - `rss`: the collector (writer thread, default limits) under 50 connections of protobuf
  *   for `BENCH_RSS_SECONDS` (120): RSS every 10 s and its peak.
  *
@@ -46,6 +47,7 @@ const CONNECTIONS = list('BENCH_CONNECTIONS', '10,50').map(Number);
 const ENCODINGS = list('BENCH_ENCODINGS', 'protobuf,json') as ('protobuf' | 'json')[];
 const SECTIONS = list('BENCH_SECTIONS', 'throughput,overload,rss');
 const OVERLOAD_CONNECTIONS = Number(process.env.BENCH_OVERLOAD_CONNECTIONS ?? 300);
+const OVERLOAD_MODES = list('BENCH_OVERLOAD_MODES', 'no-admit,admit-counts,admit');
 const RSS_SECONDS = Number(process.env.BENCH_RSS_SECONDS ?? 120);
 
 interface Server {
@@ -133,6 +135,8 @@ export interface LoadResult {
   refused: Record<string, number>;
   /** Refused answers without a Retry-After header. */
   refusedWithoutRetryAfter: number;
+  /** Refused answers by their Retry-After value (s). */
+  retryAfter: Record<string, number>;
   peakRssMiB: number;
   /** RSS (MiB) at each 10 s mark of the measured time. */
   rssEvery10s: number[];
@@ -186,6 +190,7 @@ export async function load(
   const latencies: number[] = [];
   const refused: Record<string, number> = {};
   let refusedWithoutRetryAfter = 0;
+  const retryAfter: Record<string, number> = {};
   let acked = 0;
   let peakRssMiB = 0;
   const rssEvery10s: number[] = [];
@@ -218,6 +223,7 @@ export async function load(
           if (counted) refusedWithoutRetryAfter++;
           await sleep(100);
         } else {
+          if (counted) retryAfter[res.retryAfter] = (retryAfter[res.retryAfter] ?? 0) + 1;
           await sleep(Number(res.retryAfter) * 1000);
         }
       }
@@ -234,6 +240,7 @@ export async function load(
     p99Ms: q(0.99),
     refused,
     refusedWithoutRetryAfter,
+    retryAfter,
     peakRssMiB,
     rssEvery10s,
   };
@@ -328,7 +335,7 @@ async function overload(tmp: string, templates: ReturnType<typeof makeTemplates>
   );
   const results = new Map<string, LoadResult[]>();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const mode of ['no-admit', 'admit']) {
+    for (const mode of OVERLOAD_MODES) {
       const server = await startServer(mode, {
         BENCH_DB: path.join(tmp, `overload-r${round}-${mode}.db`),
       });
@@ -340,17 +347,22 @@ async function overload(tmp: string, templates: ReturnType<typeof makeTemplates>
       }
       results.set(mode, [...(results.get(mode) ?? []), r]);
       console.log(
-        `round ${round + 1}: ${mode.padEnd(8)} ${String(Math.round(r.spansPerSec)).padStart(7)} spans/s  p50 ${r.p50Ms.toFixed(0)} ms  p99 ${r.p99Ms.toFixed(0)} ms  refused ${JSON.stringify(r.refused)} (without Retry-After: ${r.refusedWithoutRetryAfter})  RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+        `round ${round + 1}: ${mode.padEnd(12)} ${String(Math.round(r.spansPerSec)).padStart(7)} spans/s  p50 ${r.p50Ms.toFixed(0)} ms  p99 ${r.p99Ms.toFixed(0)} ms  refused ${JSON.stringify(r.refused)} (Retry-After s: ${JSON.stringify(r.retryAfter)}, without: ${r.refusedWithoutRetryAfter})  RSS ${r.peakRssMiB.toFixed(0)} MiB`,
       );
     }
   }
   console.log('| Admission control | spans/s | p50 ms | p99 ms | refused per s | peak RSS MiB |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const mode of ['no-admit', 'admit']) {
+  const label: Record<string, string> = {
+    'no-admit': 'off',
+    'admit-counts': 'count caps only',
+    admit: 'on (wait bound + count caps)',
+  };
+  for (const mode of OVERLOAD_MODES) {
     const rs = results.get(mode)!;
     const m = (f: (r: LoadResult) => number) => median(rs.map(f));
     console.log(
-      `| ${mode === 'admit' ? 'on (default limits)' : 'off'} | ${Math.round(m((r) => r.spansPerSec))} | ${m((r) => r.p50Ms).toFixed(0)} | ${m((r) => r.p99Ms).toFixed(0)} | ${m((r) => Object.values(r.refused).reduce((a, b) => a + b, 0) / SECONDS).toFixed(0)} | ${m((r) => r.peakRssMiB).toFixed(0)} |`,
+      `| ${label[mode] ?? mode} | ${Math.round(m((r) => r.spansPerSec))} | ${m((r) => r.p50Ms).toFixed(0)} | ${m((r) => r.p99Ms).toFixed(0)} | ${m((r) => Object.values(r.refused).reduce((a, b) => a + b, 0) / SECONDS).toFixed(0)} | ${m((r) => r.peakRssMiB).toFixed(0)} |`,
     );
   }
 }

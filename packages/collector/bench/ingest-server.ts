@@ -4,8 +4,9 @@
  * - `inline`: SQLite written on the event loop that also parses (the earlier design),
  * - `decode`: the same app with a store that acknowledges without writing: the ceiling of
  *   HTTP + decoding + normalising on this machine,
- * - `admit` / `no-admit`: the ingest route alone on the writer-thread store, with the
- *   default admission limits / with admission control off (the overload comparison).
+ * - `admit` / `admit-counts` / `no-admit`: the ingest route alone on the writer-thread
+ *   store, with the default admission limits (wait bound and count caps) / with the count
+ *   caps only (no wait bound) / with admission control off (the overload comparison).
  * Prints `listening on URL` once ready. `BENCH_DB` is the SQLite file; `BENCH_MEMORY_LOG=1`
  * prints the process's memory (RSS, heap) to stderr every 5 s.
  */
@@ -34,9 +35,9 @@ const noStore: SpanStore = {
 const store =
   mode === 'decode' ? noStore : openSqliteStore({ path: dbPath, writerThread: mode !== 'inline' });
 let app: Hono;
-if (mode === 'admit' || mode === 'no-admit') {
+if (mode === 'admit' || mode === 'admit-counts' || mode === 'no-admit') {
   app = new Hono();
-  // `BENCH_MAX_PENDING_SPANS` / `BENCH_MAX_PENDING_BYTES` try other limits than the defaults.
+  // `BENCH_MAX_PENDING_SPANS` / `_BYTES` / `BENCH_MAX_WAIT_MS` try other limits than the defaults.
   const limits = {
     ...(process.env.BENCH_MAX_PENDING_SPANS === undefined
       ? {}
@@ -44,9 +45,16 @@ if (mode === 'admit' || mode === 'no-admit') {
     ...(process.env.BENCH_MAX_PENDING_BYTES === undefined
       ? {}
       : { maxPendingBytes: Number(process.env.BENCH_MAX_PENDING_BYTES) }),
+    ...(process.env.BENCH_MAX_WAIT_MS === undefined
+      ? {}
+      : { maxWaitMs: Number(process.env.BENCH_MAX_WAIT_MS) }),
   };
   const off =
-    mode === 'no-admit' ? { maxPendingSpans: Infinity, maxPendingBytes: Infinity } : limits;
+    mode === 'no-admit'
+      ? { maxPendingSpans: Infinity, maxPendingBytes: Infinity, maxWaitMs: Infinity }
+      : mode === 'admit-counts'
+        ? { ...limits, maxWaitMs: Infinity }
+        : limits;
   app.route('/', ingestRoutes({ store, projectId: 'default', ...off }));
 } else {
   app = createApp({ store });

@@ -54,6 +54,12 @@ export interface CollectorConfig {
    * absent: the ingest route's default, 8 MiB).
    */
   ingestMaxPendingBytes?: number;
+  /**
+   * Ingest admission control: expected wait (ms) of the work queued ahead of a request
+   * above which it is answered 503 with `Retry-After` (`PILOTLIGHT_INGEST_MAX_WAIT_MS`;
+   * absent: the ingest route's default, 250).
+   */
+  ingestMaxWaitMs?: number;
 }
 
 const integer = (min: number, max: number) =>
@@ -92,6 +98,7 @@ const envSchema = z.object({
   PILOTLIGHT_DATABASE_POOL_SIZE: integer(1, 1_000).optional(),
   PILOTLIGHT_INGEST_MAX_PENDING_SPANS: integer(100, 100_000_000).optional(),
   PILOTLIGHT_INGEST_MAX_PENDING_BYTES: integer(64 * 1024, 64 * 1024 * 1024 * 1024).optional(),
+  PILOTLIGHT_INGEST_MAX_WAIT_MS: integer(10, 600_000).optional(),
   PILOTLIGHT_DATABASE_SCHEMA: z
     .string()
     .trim()
@@ -167,6 +174,9 @@ export function parseConfig(env: Record<string, string | undefined>): CollectorC
     ...(v.PILOTLIGHT_INGEST_MAX_PENDING_BYTES === undefined
       ? {}
       : { ingestMaxPendingBytes: v.PILOTLIGHT_INGEST_MAX_PENDING_BYTES }),
+    ...(v.PILOTLIGHT_INGEST_MAX_WAIT_MS === undefined
+      ? {}
+      : { ingestMaxWaitMs: v.PILOTLIGHT_INGEST_MAX_WAIT_MS }),
   };
 }
 

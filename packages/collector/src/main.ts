@@ -34,10 +34,10 @@ Starts the collector. Configuration comes from the environment:
   PILOTLIGHT_METRICS_MAX_MODELS   model names labelled in /metrics before folding into "other" (default 100)
   PILOTLIGHT_ALERTS_CONFIG        alert configuration file, JSON or YAML (sinks, network policy, rules);
                                   default: ./pilotlight.config.json, .yaml or .yml when present
-  PILOTLIGHT_INGEST_MAX_PENDING_SPANS  spans decoded but not yet stored above which ingest answers
-                                  503 + Retry-After (default 5000)
-  PILOTLIGHT_INGEST_MAX_PENDING_BYTES  request bytes waiting to be parsed above which ingest answers
-                                  503 + Retry-After (default 8388608)
+  PILOTLIGHT_INGEST_MAX_WAIT_MS   ingest answers 503 + Retry-After when the spans queued ahead of a
+                                  request would take longer than this to store (default 250)
+  PILOTLIGHT_INGEST_MAX_PENDING_SPANS  ... or this many spans wait to be stored (default 5000)
+  PILOTLIGHT_INGEST_MAX_PENDING_BYTES  ... or this many request bytes wait to be parsed (default 8388608)
   PILOTLIGHT_DATABASE_URL         postgres://… : store in PostgreSQL instead of the SQLite file
   PILOTLIGHT_DATABASE_POOL_SIZE   PostgreSQL connections of this collector (default 10)
   PILOTLIGHT_DATABASE_SCHEMA      PostgreSQL schema (default public)
@@ -74,6 +74,7 @@ async function serveCommand(): Promise<void> {
         ...(config.ingestMaxPendingBytes === undefined
           ? {}
           : { maxPendingBytes: config.ingestMaxPendingBytes }),
+        ...(config.ingestMaxWaitMs === undefined ? {} : { maxWaitMs: config.ingestMaxWaitMs }),
       },
       sqliteSynchronous: config.sqliteSynchronous,
       retentionDays: config.retentionDays,

@@ -27,14 +27,24 @@ afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
 });
 
-/** A real SQLite store behind the ingest route on a real port, with the given limits. */
-async function start(limits: { maxPendingSpans?: number; maxPendingBytes?: number }) {
+/**
+ * A real SQLite store behind the ingest route on a real port, with the given limits. The
+ * time bound is off unless asked for, so that the count bounds are tested alone.
+ */
+async function start(limits: {
+  maxPendingSpans?: number;
+  maxPendingBytes?: number;
+  maxWaitMs?: number;
+}) {
   const tmp = tempDir('pilotlight-admission-');
   const dbPath = path.join(tmp.dir, 'pl.db');
   const store = openSqliteStore({ path: dbPath });
   const pending = { spans: 0 };
   const app = new Hono();
-  app.route('/', ingestRoutes({ store, projectId: 'default', pending, ...limits }));
+  app.route(
+    '/',
+    ingestRoutes({ store, projectId: 'default', pending, maxWaitMs: Infinity, ...limits }),
+  );
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
@@ -171,6 +181,42 @@ describe('ingest admission control', () => {
     const stored = await storedIds(h.store);
     for (const s of [...slow.spans, ...big.spans]) expect(stored.has(s.spanId)).toBe(true);
     for (const s of second.spans) expect(stored.has(s.spanId)).toBe(false);
+  });
+});
+
+describe('ingest admission control on time', () => {
+  it('refuses once the queued spans have waited longer than maxWaitMs, far below the span limit', {
+    timeout: 30_000,
+  }, async () => {
+    const h = await start({ maxPendingSpans: 100_000, maxWaitMs: 100 });
+    expect((await post(h.url, batch(1).body)).status).toBe(200);
+
+    const blocker = new Database(h.dbPath);
+    blocker.exec('BEGIN IMMEDIATE');
+    const waiting = batch();
+    const waitingAnswer = post(h.url, waiting.body);
+    await waitFor(() => h.pending.spans === SPANS_PER_REQUEST);
+    // Nothing commits for longer than the target: 50 queued spans are already too late.
+    await sleep(300);
+    const late = batch();
+    const refusal = await post(h.url, late.body);
+    expect(refusal.status).toBe(503);
+    expect(Number(refusal.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(Number.isInteger(Number(refusal.retryAfter))).toBe(true);
+    expect(await refusal.res.json()).toMatchObject({
+      error: 'overloaded',
+      message: expect.stringMatching(
+        /50 spans waiting to be stored.*expected wait \d+ ms, at most 100 ms/,
+      ),
+    });
+
+    blocker.exec('COMMIT');
+    blocker.close();
+    expect((await waitingAnswer).status).toBe(200);
+    // Once the writer moves again, the refused batch is accepted.
+    expect((await post(h.url, late.body)).status).toBe(200);
+    const stored = await storedIds(h.store);
+    for (const s of [...waiting.spans, ...late.spans]) expect(stored.has(s.spanId)).toBe(true);
   });
 });
 

@@ -10,27 +10,17 @@ import { ExportTraceServiceResponse, RpcStatus } from '../otlp/proto.js';
 import { toCallRecord } from '../otlp/to-record.js';
 import type { DecodedTraces } from '../otlp/types.js';
 import { hasReadSide, type SpanStore } from '../store/store.js';
+import {
+  createIngestAdmission,
+  DEFAULT_MAX_PENDING_BYTES,
+  DEFAULT_MAX_PENDING_SPANS,
+  DEFAULT_MAX_WAIT_MS,
+} from './ingest-admission.js';
 import { projectOf } from './project-context.js';
 
 /** At most this many rejected spans are described in a partial-success message. */
 const MAX_REASONS_IN_MESSAGE = 5;
 
-/**
- * Spans decoded but not yet committed above which new requests are refused: a group
- * commit's worth, so the writer never idles for lack of work, while a request's wait for
- * the writer stays a fraction of a second (measured: ~25k spans/s committed on 2 shared
- * cores, so ~0.2 s).
- */
-export const DEFAULT_MAX_PENDING_SPANS = 5_000;
-/**
- * Request bytes admitted but not yet decoded (Content-Length, else the bytes read) above
- * which new requests are refused: bounds the parsing queue, the collector's bottleneck,
- * to a fraction of a second of work. A single larger body is still admitted when
- * nothing else is pending.
- */
-export const DEFAULT_MAX_PENDING_BYTES = 8 * 1024 * 1024;
-/** What an overloaded collector asks exporters to wait before retrying (s). */
-export const OVERLOAD_RETRY_AFTER_SEC = 1;
 /** google.rpc.Code UNAVAILABLE, for protobuf error bodies. */
 const RPC_UNAVAILABLE = 14;
 
@@ -75,6 +65,14 @@ export interface IngestAdmissionOptions {
    * {@link DEFAULT_MAX_PENDING_BYTES}; `Infinity` turns the check off).
    */
   maxPendingBytes?: number;
+  /**
+   * Admission control on time: when the work queued ahead of a request (spans waiting to
+   * be committed and bodies waiting to be parsed) would take longer than this to store at
+   * the rate measured while ingesting, the request is answered 503 with a `Retry-After`
+   * of the backlog's drain time (default {@link DEFAULT_MAX_WAIT_MS}; `Infinity` turns the
+   * check off). The span and byte limits stay as hard caps.
+   */
+  maxWaitMs?: number;
 }
 
 /**
@@ -117,10 +115,11 @@ export function ingestRoutes(options: IngestOptions): Hono {
   const pricesFor = options.pricesFor ?? (() => defaultPrices);
   const { store, metrics } = options;
   const pending = options.pending ?? { spans: 0 };
-  const maxPendingSpans = options.maxPendingSpans ?? DEFAULT_MAX_PENDING_SPANS;
-  const maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
-  /** Bytes of admitted requests whose body is being read or waits to be decoded. */
-  let pendingBytes = 0;
+  const admission = createIngestAdmission({
+    maxPendingSpans: options.maxPendingSpans ?? DEFAULT_MAX_PENDING_SPANS,
+    maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
+    maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+  });
   const app = new Hono();
 
   app.post('/v1/traces', async (c) => {
@@ -136,46 +135,42 @@ export function ingestRoutes(options: IngestOptions): Hono {
     // requests it accepts keep a short latency instead of all of them waiting seconds.
     const declared = Number(c.req.header('content-length'));
     const admittedBytes = Number.isFinite(declared) && declared >= 0 ? declared : 0;
-    if (
-      pending.spans >= maxPendingSpans ||
-      (pendingBytes > 0 && pendingBytes + admittedBytes > maxPendingBytes)
-    ) {
-      const message = `the collector is overloaded (${pending.spans} spans waiting to be stored, ${pendingBytes} bytes waiting to be parsed); retry after ${OVERLOAD_RETRY_AFTER_SEC} s`;
-      const headers = { 'retry-after': String(OVERLOAD_RETRY_AFTER_SEC) };
+    const refusal = admission.check(admittedBytes);
+    if (refusal !== null) {
+      const headers = { 'retry-after': String(refusal.retryAfterSec) };
       if (type === PROTOBUF_TYPE) {
         const bytes = RpcStatus.encode(
-          RpcStatus.fromObject({ code: RPC_UNAVAILABLE, message }),
+          RpcStatus.fromObject({ code: RPC_UNAVAILABLE, message: refusal.message }),
         ).finish();
         return c.body(new Uint8Array(bytes), 503, { ...headers, 'content-type': PROTOBUF_TYPE });
       }
-      return c.json({ error: 'overloaded', message, issues: [] }, 503, headers);
+      return c.json({ error: 'overloaded', message: refusal.message, issues: [] }, 503, headers);
     }
     let heldBytes = admittedBytes;
-    pendingBytes += heldBytes;
-    let decoded: DecodedTraces;
+    admission.holdBytes(heldBytes);
+    let decoded: DecodedTraces | undefined;
+    let records: CallRecord[] | null;
     let projectId: string;
-    let prices: PriceBook;
     try {
       projectId = projectOf(c, options.projectId);
-      prices = pricesFor(projectId);
+      const prices = pricesFor(projectId);
       const body = await readBody(c.req.raw, maxBodyBytes);
       if (heldBytes === 0) {
         // No Content-Length (chunked): count the body from now until it is decoded.
         heldBytes = body.length;
-        pendingBytes += heldBytes;
+        admission.holdBytes(heldBytes);
       }
       decoded = type === JSON_TYPE ? decodeJsonTraces(body) : decodeProtobufTracesWire(body);
+      records = decoded.spans.map((span) => toCallRecord(span, projectId, prices));
     } finally {
-      pendingBytes -= heldBytes;
+      admission.parsed(heldBytes, decoded?.spans.length ?? 0);
     }
-    let records: CallRecord[] | null = decoded.spans.map((span) =>
-      toCallRecord(span, projectId, prices),
-    );
     const rejected = decoded.rejected.length;
     const message = rejected > 0 ? partialSuccessMessage(decoded) : '';
     metrics?.recordSpansRejected('invalid', rejected);
     const count = records.length;
     pending.spans += count;
+    admission.submitted(count);
     // Nothing below the await holds the decoded spans or the full records (prompts,
     // outputs, attributes): a request waiting for its commit keeps only what metrics read,
     // so the memory of the requests in flight stays small.
@@ -186,11 +181,13 @@ export function ingestRoutes(options: IngestOptions): Hono {
     try {
       newIndexes = await insertion;
     } catch (error) {
+      pending.spans -= count;
+      admission.settled(count, false);
       metrics?.recordSpansRejected('store_unavailable', count);
       throw new StoreUnavailableError(error);
-    } finally {
-      pending.spans -= count;
     }
+    pending.spans -= count;
+    admission.settled(count, true);
     if (metrics !== undefined) {
       // After the commit, and only calls stored now: a resent batch is not counted twice.
       // An engine that cannot tell new spans apart counts every one.
