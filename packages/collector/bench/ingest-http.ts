@@ -100,7 +100,9 @@ async function serverEntry(): Promise<string[]> {
 
 /** Starts `ingest-server.ts` in `mode`, with extra environment. */
 export async function startServer(mode: string, env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, await serverEntry(), {
+  // `BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles the collector.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, ...(await serverEntry())], {
     env: { ...process.env, BENCH_MODE: mode, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -7,6 +7,8 @@
  * - `admit` / `admit-counts` / `no-admit`: the ingest route alone on the writer-thread
  *   store, with the default admission limits (wait bound and count caps) / with the count
  *   caps only (no wait bound) / with admission control off (the overload comparison).
+ * Every mode takes the admission limits `BENCH_MAX_PENDING_SPANS`, `BENCH_MAX_PENDING_BYTES`
+ * and `BENCH_MAX_WAIT_MS` when set (else the defaults).
  * Prints `listening on URL` once ready. `BENCH_DB` is the SQLite file; `BENCH_MEMORY_LOG=1`
  * prints the process's memory (RSS, heap) to stderr every 5 s.
  */
@@ -34,21 +36,21 @@ const noStore: SpanStore = {
 
 const store =
   mode === 'decode' ? noStore : openSqliteStore({ path: dbPath, writerThread: mode !== 'inline' });
+// `BENCH_MAX_PENDING_SPANS` / `_BYTES` / `BENCH_MAX_WAIT_MS` try other limits than the defaults.
+const limits = {
+  ...(process.env.BENCH_MAX_PENDING_SPANS === undefined
+    ? {}
+    : { maxPendingSpans: Number(process.env.BENCH_MAX_PENDING_SPANS) }),
+  ...(process.env.BENCH_MAX_PENDING_BYTES === undefined
+    ? {}
+    : { maxPendingBytes: Number(process.env.BENCH_MAX_PENDING_BYTES) }),
+  ...(process.env.BENCH_MAX_WAIT_MS === undefined
+    ? {}
+    : { maxWaitMs: Number(process.env.BENCH_MAX_WAIT_MS) }),
+};
 let app: Hono;
 if (mode === 'admit' || mode === 'admit-counts' || mode === 'no-admit') {
   app = new Hono();
-  // `BENCH_MAX_PENDING_SPANS` / `_BYTES` / `BENCH_MAX_WAIT_MS` try other limits than the defaults.
-  const limits = {
-    ...(process.env.BENCH_MAX_PENDING_SPANS === undefined
-      ? {}
-      : { maxPendingSpans: Number(process.env.BENCH_MAX_PENDING_SPANS) }),
-    ...(process.env.BENCH_MAX_PENDING_BYTES === undefined
-      ? {}
-      : { maxPendingBytes: Number(process.env.BENCH_MAX_PENDING_BYTES) }),
-    ...(process.env.BENCH_MAX_WAIT_MS === undefined
-      ? {}
-      : { maxWaitMs: Number(process.env.BENCH_MAX_WAIT_MS) }),
-  };
   const off =
     mode === 'no-admit'
       ? { maxPendingSpans: Infinity, maxPendingBytes: Infinity, maxWaitMs: Infinity }
@@ -57,7 +59,7 @@ if (mode === 'admit' || mode === 'admit-counts' || mode === 'no-admit') {
         : limits;
   app.route('/', ingestRoutes({ store, projectId: 'default', ...off }));
 } else {
-  app = createApp({ store });
+  app = createApp({ store, ingestAdmission: limits });
 }
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
   console.log(`listening on http://127.0.0.1:${info.port}`);

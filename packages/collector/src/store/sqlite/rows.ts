@@ -3,7 +3,7 @@
  * reads, and turns records into rows before handing them to the writer) and the writer
  * (thread or in-process).
  */
-import type { CallRecord, JsonValue } from '@pilotlight/conventions';
+import { type CallRecord, GenAI, type JsonValue, Pilotlight } from '@pilotlight/conventions';
 import type { RollupCallInput } from '../../rollups/rollup.js';
 
 /** Columns of `calls` written by an insert, in the order of {@link toWireRow}. */
@@ -78,6 +78,63 @@ export interface Row {
   attributes: string;
 }
 
+/**
+ * Attributes whose value is often exactly the JSON text of the record's `input` or
+ * `output` (the semconv messages, our SDK's own): the prompt and the completion would be
+ * stored twice, in their column and in the attributes JSON. When the texts are equal, the
+ * stored attributes hold a small placeholder in the attribute's place (its position kept)
+ * and {@link fromRow} puts the column's text back, so reads see what was sent while a row
+ * is about a third smaller (less to serialise, to post to the writer and to write).
+ */
+const SHARED_WITH_COLUMN: readonly (readonly [string, 'input' | 'output'])[] = [
+  [GenAI.INPUT_MESSAGES, 'input'],
+  [GenAI.OUTPUT_MESSAGES, 'output'],
+  [Pilotlight.INPUT, 'input'],
+  [Pilotlight.OUTPUT, 'output'],
+];
+/** The placeholder's only key: a NUL-led name no instrumentation sends. */
+const PLACEHOLDER_KEY = '\u0000pilotlight.column';
+const PLACEHOLDER = {
+  input: Object.freeze({ [PLACEHOLDER_KEY]: 'input' }),
+  output: Object.freeze({ [PLACEHOLDER_KEY]: 'output' }),
+};
+
+/** The attributes JSON of a record whose input and output JSON texts are given. */
+function attributesJson(
+  attributes: Record<string, JsonValue>,
+  input: string | null,
+  output: string | null,
+): string {
+  const saved: [string, JsonValue][] = [];
+  for (const [key, column] of SHARED_WITH_COLUMN) {
+    const value = attributes[key];
+    if (typeof value !== 'string' || value !== (column === 'input' ? input : output)) continue;
+    saved.push([key, value]);
+    // In place for the one stringify (no copy of the attributes), then put back.
+    attributes[key] = PLACEHOLDER[column];
+  }
+  const json = JSON.stringify(attributes);
+  for (const [key, value] of saved) attributes[key] = value;
+  return json;
+}
+
+/** Stored attributes with each placeholder replaced by its column's text. */
+function restoreShared(attributes: Record<string, JsonValue>, row: Row): Record<string, JsonValue> {
+  for (const [key, column] of SHARED_WITH_COLUMN) {
+    const value = attributes[key];
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      value[PLACEHOLDER_KEY] === column &&
+      row[column] !== null
+    ) {
+      attributes[key] = row[column];
+    }
+  }
+  return attributes;
+}
+
 export const idBytes = (hex: string): Buffer => Buffer.from(hex, 'hex');
 const jsonOrNull = (v: JsonValue | readonly string[] | null): string | null =>
   v === null ? null : JSON.stringify(v);
@@ -104,6 +161,8 @@ const EMPTY_WARNINGS = '[]';
 export function toWireRow(projectId: string, r: CallRecord, receivedAtMs: number): WireRow {
   const start = BigInt(r.startTimeUnixNano);
   const end = start + BigInt(Math.round(r.durationMs * 1e6));
+  const input = jsonOrNull(r.input);
+  const output = jsonOrNull(r.output);
   return [
     projectId,
     r.traceId,
@@ -131,11 +190,11 @@ export function toWireRow(projectId: string, r: CallRecord, receivedAtMs: number
     r.confidence,
     r.status,
     r.errorType,
-    jsonOrNull(r.input),
-    jsonOrNull(r.output),
+    input,
+    output,
     r.sourceDialect,
     r.warnings.length === 0 ? EMPTY_WARNINGS : JSON.stringify(r.warnings),
-    JSON.stringify(r.attributes),
+    attributesJson(r.attributes, input, output),
     receivedAtMs,
     r.durationMs,
     r.startTimeUnixNano,
@@ -208,6 +267,6 @@ export function fromRow(row: Row): CallRecord {
     output: parseOrNull<JsonValue>(row.output),
     sourceDialect: row.source_dialect,
     warnings: JSON.parse(row.warnings) as string[],
-    attributes: JSON.parse(row.attributes) as Record<string, JsonValue>,
+    attributes: restoreShared(JSON.parse(row.attributes) as Record<string, JsonValue>, row),
   };
 }
