@@ -27,6 +27,7 @@ import {
   marginalParams,
   marginalRows,
   marginalUpsertSql,
+  SKETCH_PERCENTILES_JSON_FUNCTION,
   SKETCH_QUANTILE_FUNCTION,
   splitRanges,
   sqliteSketchFunctions,
@@ -71,6 +72,7 @@ function seed(dbPath: string, calls: number): { seconds: number; rows: number } 
   const fns = sqliteSketchFunctions();
   db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, fns.merge);
   db.function(SKETCH_QUANTILE_FUNCTION, { deterministic: true }, fns.quantile);
+  db.function(SKETCH_PERCENTILES_JSON_FUNCTION, { deterministic: true }, fns.percentilesJson);
   const upsert = db.prepare(rollupUpsertSql('sqlite'));
   const r = rng(calls);
   const t0 = performance.now();

@@ -10,7 +10,13 @@
  * Summaries with filters on other dimensions keep reading the full rows. Both kinds are
  * written in the same ingest transaction, from the same batch, so they always agree.
  */
-import { addRollupCounters, emptyRollupRow, type RollupRow } from './rollup.js';
+import {
+  addRollupCounters,
+  emptyRollupRow,
+  type RollupCounters,
+  type RollupRow,
+  ZERO_ROLLUP_COUNTERS,
+} from './rollup.js';
 import { QuantileSketch } from './sketch.js';
 import { ROLLUP_VALUE_COLUMNS, SKETCH_MERGE_FUNCTION, type SqlQuery } from './sql.js';
 import {
@@ -156,6 +162,31 @@ export const MARGINAL_QUANTILE_COLUMNS = [
   'ttft_p99',
 ] as const;
 
+/**
+ * The same percentiles as JSON text (`{"p50":…,"p90":…,"p95":…,"p99":…}`, exactly as
+ * `JSON.stringify` prints them; NULL when the sketch is empty), migration 8: a summary
+ * splices them into its answer instead of reading and printing eight doubles per row.
+ */
+export const MARGINAL_PERCENTILES_JSON_COLUMNS = ['latency_json', 'ttft_json'] as const;
+
+/**
+ * Name under which SQLite stores register the percentiles-JSON function of
+ * {@link sqliteSketchFunctions}: `(stored, delta)` → the JSON text of the merge's
+ * p50/p90/p95/p99, NULL when both are empty.
+ */
+export const SKETCH_PERCENTILES_JSON_FUNCTION = 'pilotlight_sketch_merge_percentiles_json';
+
+/**
+ * Migration 8: the columns of {@link MARGINAL_PERCENTILES_JSON_COLUMNS}; every row's
+ * percentiles are computed again by the start-up backfill (`quantiles_ready = 0`).
+ */
+export function marginalPercentilesJsonColumnsSql(table = MARGINAL_TABLE): string {
+  return [
+    ...MARGINAL_PERCENTILES_JSON_COLUMNS.map((c) => `ALTER TABLE ${table} ADD COLUMN ${c} TEXT`),
+    `UPDATE ${table} SET quantiles_ready = 0`,
+  ].join(';\n');
+}
+
 /** Migration 7: the percentile columns of {@link MARGINAL_QUANTILE_COLUMNS}. */
 export function marginalQuantileColumnsSql(table = MARGINAL_TABLE): string {
   return [
@@ -173,6 +204,7 @@ export function marginalQuantileColumnsSql(table = MARGINAL_TABLE): string {
 export function marginalUpsertSql(
   sketchMergeFunction = SKETCH_MERGE_FUNCTION,
   quantileFunction = SKETCH_QUANTILE_FUNCTION,
+  percentilesJsonFunction = SKETCH_PERCENTILES_JSON_FUNCTION,
   table = MARGINAL_TABLE,
 ): string {
   const set = ROLLUP_VALUE_COLUMNS.map((c) =>
@@ -185,8 +217,17 @@ export function marginalUpsertSql(
     const q = Number(c.slice(c.lastIndexOf('_p') + 2)) / 100;
     set.push(`${c} = ${quantileFunction}(${sketch}, excluded.${sketch}, ${q})`);
   }
+  for (const c of MARGINAL_PERCENTILES_JSON_COLUMNS) {
+    const sketch = c === 'latency_json' ? 'latency_sketch' : 'ttft_sketch';
+    set.push(`${c} = ${percentilesJsonFunction}(${sketch}, excluded.${sketch})`);
+  }
   set.push('quantiles_ready = 1');
-  const columns = [...ROLLUP_VALUE_COLUMNS, ...MARGINAL_QUANTILE_COLUMNS, 'quantiles_ready'];
+  const columns = [
+    ...ROLLUP_VALUE_COLUMNS,
+    ...MARGINAL_QUANTILE_COLUMNS,
+    ...MARGINAL_PERCENTILES_JSON_COLUMNS,
+    'quantiles_ready',
+  ];
   return `INSERT INTO ${table} (project_id, bucket_sec, dimension, bucket_start_ms, value, ${columns.join(', ')})
 VALUES (${Array.from({ length: 5 + columns.length - 1 }, () => '?').join(', ')}, 1)
 ON CONFLICT (project_id, bucket_sec, dimension, bucket_start_ms, value) DO UPDATE SET ${set.join(', ')}`;
@@ -198,6 +239,7 @@ ON CONFLICT (project_id, bucket_sec, dimension, bucket_start_ms, value) DO UPDAT
  */
 export function marginalQuantileBackfillSql(
   quantileFunction = SKETCH_QUANTILE_FUNCTION,
+  percentilesJsonFunction = SKETCH_PERCENTILES_JSON_FUNCTION,
   table = MARGINAL_TABLE,
 ): string {
   const set = MARGINAL_QUANTILE_COLUMNS.map((c) => {
@@ -205,6 +247,10 @@ export function marginalQuantileBackfillSql(
     const q = Number(c.slice(c.lastIndexOf('_p') + 2)) / 100;
     return `${c} = ${quantileFunction}(${sketch}, @empty, ${q})`;
   });
+  for (const c of MARGINAL_PERCENTILES_JSON_COLUMNS) {
+    const sketch = c === 'latency_json' ? 'latency_sketch' : 'ttft_sketch';
+    set.push(`${c} = ${percentilesJsonFunction}(${sketch}, @empty)`);
+  }
   return `UPDATE ${table} SET ${set.join(', ')}, quantiles_ready = 1 WHERE quantiles_ready = 0`;
 }
 
@@ -229,10 +275,18 @@ export function marginalParams(row: MarginalRow, latency: Uint8Array, ttft: Uint
     ttft,
   ];
   // A new row's percentiles are its batch's (an existing row's come from the merge in SQL).
+  const json: Array<string | null> = [];
   for (const sketch of [row.latencyMs, row.ttftMs]) {
-    if (sketch.count === 0) params.push(null, null, null, null);
-    else params.push(...sketch.quantiles(SUMMARY_QUANTILES));
+    if (sketch.count === 0) {
+      params.push(null, null, null, null);
+      json.push(null);
+    } else {
+      const q = sketch.quantiles(SUMMARY_QUANTILES);
+      params.push(...q);
+      json.push(percentilesJson(q));
+    }
   }
+  params.push(...json);
   return params;
 }
 
@@ -248,6 +302,12 @@ interface MergeMemo {
 /** Merges remembered: the two sketch columns of the row being upserted, and a spare. */
 const MERGE_MEMO_SIZE = 4;
 
+/** `{"p50":…,"p90":…,"p95":…,"p99":…}` as `JSON.stringify` prints a `Percentiles`. */
+function percentilesJson(q: readonly number[]): string {
+  const percentiles: Percentiles = { p50: q[0]!, p90: q[1]!, p95: q[2]!, p99: q[3]! };
+  return JSON.stringify(percentiles);
+}
+
 function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
   return x.length === y.length && Buffer.compare(x, y) === 0;
 }
@@ -256,7 +316,7 @@ function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
  * The SQLite functions of the rollup upserts, to register under
  * {@link SKETCH_MERGE_FUNCTION} (`merge(a, b)`: the serialised merge) and
  * {@link SKETCH_QUANTILE_FUNCTION} (`quantile(a, b, q)`: a quantile of that merge). One
- * upsert of a one-dimension row calls them ten times on two pairs of sketches, so they
+ * upsert of a one-dimension row calls them twelve times on two pairs of sketches, so they
  * share the last few merges (looked up by content: a pure function's memo), and each
  * pair is decoded and merged once.
  *
@@ -265,11 +325,13 @@ function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
  * const fns = sqliteSketchFunctions();
  * db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, fns.merge);
  * db.function(SKETCH_QUANTILE_FUNCTION, { deterministic: true }, fns.quantile);
+ * db.function(SKETCH_PERCENTILES_JSON_FUNCTION, { deterministic: true }, fns.percentilesJson);
  * ```
  */
 export function sqliteSketchFunctions(): {
   merge: (a: unknown, b: unknown) => Buffer;
   quantile: (a: unknown, b: unknown, q: unknown) => number | null;
+  percentilesJson: (a: unknown, b: unknown) => string | null;
 } {
   const memo: MergeMemo[] = [];
   const merged = (a: Uint8Array, b: Uint8Array): MergeMemo => {
@@ -303,6 +365,12 @@ export function sqliteSketchFunctions(): {
       m.quantiles ??= m.sketch.quantiles(SUMMARY_QUANTILES);
       return m.quantiles[i]!;
     },
+    percentilesJson(a, b) {
+      const m = merged(a as Uint8Array, b as Uint8Array);
+      if (m.sketch.count === 0) return null;
+      m.quantiles ??= m.sketch.quantiles(SUMMARY_QUANTILES);
+      return percentilesJson(m.quantiles);
+    },
   };
 }
 
@@ -313,6 +381,8 @@ export interface MarginalRange extends RollupRange {
    * Without, only rows whose percentiles were never computed bring theirs.
    */
   sketches?: boolean;
+  /** Only rows whose percentiles were never computed (see {@link marginalPointsQuery}). */
+  pendingOnly?: boolean;
 }
 
 /**
@@ -348,9 +418,97 @@ export function marginalSelectQuery(
     if (r === null) return `${head} AND 1 = 0`;
     params.push(r.bucketSec, r.fromMs, r.toMs);
     if (value !== undefined) params.push(value);
-    return `${head} AND bucket_sec = ? AND bucket_start_ms >= ? AND bucket_start_ms < ?${value === undefined ? '' : ' AND value = ?'}`;
+    return `${head} AND bucket_sec = ? AND bucket_start_ms >= ? AND bucket_start_ms < ?${value === undefined ? '' : ' AND value = ?'}${r.pendingOnly === true ? ' AND quantiles_ready = 0' : ''}`;
   });
   return { sql: scans.join(' UNION ALL '), params };
+}
+
+/** One group's intervals as SQLite serialised them (see {@link marginalPointsQuery}). */
+export interface SerializedPoints {
+  /** The group (the row's dimension value). */
+  key: string;
+  /** The intervals' JSON objects (`SummaryPoint`), comma-separated, oldest first. */
+  json: string;
+  /** How many intervals (rows) `json` holds. */
+  points: number;
+  /** Start of the first of them, Unix ms. */
+  firstStartMs: number;
+  /** Their counters, summed. */
+  counters: RollupCounters;
+}
+
+/**
+ * SQLite: the one-dimension rows of `dimension` (and `value`) within `ranges` whose
+ * percentiles are stored, for an interval as wide as their bucket (each row is one point):
+ * the counters and the stored percentiles as JSON text, two strings instead of eight
+ * doubles per row. Rows whose percentiles were never computed are left out (read them with
+ * `pendingOnly`). Columns: value, bucket_start_ms, the counters, latency_json, ttft_json
+ * (see {@link serializePoints}), in primary-key order (by time within each range).
+ */
+export function marginalPointsQuery(
+  projectId: string,
+  ranges: readonly RollupRange[],
+  dimension: MarginalDimension,
+  value: string | undefined,
+  table = MARGINAL_TABLE,
+): SqlQuery {
+  const params: unknown[] = [];
+  const counters = ROLLUP_VALUE_COLUMNS.filter((c) => !c.endsWith('_sketch'));
+  const columns = `value, bucket_start_ms, ${counters.join(', ')}, ${MARGINAL_PERCENTILES_JSON_COLUMNS.join(', ')}`;
+  const scans = (ranges.length === 0 ? [null] : ranges).map((r) => {
+    const head = `SELECT ${columns} FROM ${table} WHERE project_id = ? AND dimension = ?`;
+    params.push(projectId, dimension);
+    if (r === null) return `${head} AND 1 = 0`;
+    params.push(r.bucketSec, r.fromMs, r.toMs);
+    if (value !== undefined) params.push(value);
+    return `${head} AND bucket_sec = ? AND bucket_start_ms >= ? AND bucket_start_ms < ?${value === undefined ? '' : ' AND value = ?'} AND quantiles_ready = 1`;
+  });
+  return { sql: scans.join(' UNION ALL '), params };
+}
+
+/**
+ * Rows of {@link marginalPointsQuery} (as arrays, in time order) as each group's points,
+ * serialised: the same JSON text `JSON.stringify` gives the summary's point of that row
+ * (same fields, order and arithmetic), the stored percentiles spliced in as written.
+ */
+export function serializePoints(rows: Iterable<readonly unknown[]>): SerializedPoints[] {
+  const groups = new Map<string, SerializedPoints & { parts: string[] }>();
+  for (const v of rows) {
+    const key = v[0] as string;
+    const startMs = v[1] as number;
+    const calls = v[2] as number;
+    const errors = v[3] as number;
+    const confidenceSum = v[8] as number;
+    const confidenceCount = v[9] as number;
+    let g = groups.get(key);
+    if (g === undefined) {
+      g = {
+        key,
+        json: '',
+        points: 0,
+        firstStartMs: startMs,
+        counters: { ...ZERO_ROLLUP_COUNTERS },
+        parts: [],
+      };
+      groups.set(key, g);
+    }
+    const c = g.counters;
+    c.calls += calls;
+    c.errors += errors;
+    c.inputTokens += v[4] as number;
+    c.outputTokens += v[5] as number;
+    c.cachedInputTokens += v[6] as number;
+    c.costUsd += v[7] as number;
+    c.confidenceSum += confidenceSum;
+    c.confidenceCount += confidenceCount;
+    g.points++;
+    if (startMs < g.firstStartMs) g.firstStartMs = startMs;
+    // JSON.stringify prints a finite number exactly as String() does.
+    g.parts.push(
+      `{"startMs":${startMs},"calls":${calls},"errors":${errors},"errorRate":${calls === 0 ? 0 : errors / calls},"inputTokens":${v[4]},"outputTokens":${v[5]},"cachedInputTokens":${v[6]},"costUsd":${v[7]},"latencyMs":${(v[10] as string | null) ?? 'null'},"ttftMs":${(v[11] as string | null) ?? 'null'},"meanConfidence":${confidenceCount === 0 ? 'null' : confidenceSum / confidenceCount}}`,
+    );
+  }
+  return [...groups.values()].map(({ parts, ...g }) => ({ ...g, json: parts.join(',') }));
 }
 
 function percentilesAt(v: readonly unknown[], i: number): Percentiles | null {
@@ -407,6 +565,25 @@ export interface MarginalRollupReader {
     dimension: MarginalDimension,
     value: string | undefined,
   ): Promise<SummaryRollupRow[]>;
+}
+
+/**
+ * A store that can serialise one-dimension rows' summary points itself (SQLite). Optional:
+ * without it, the points are built from {@link MarginalRollupReader.readMarginalRollups}.
+ */
+export interface MarginalPointsReader {
+  /** See {@link marginalPointsQuery}: one entry per group. */
+  readMarginalPoints(
+    projectId: string,
+    ranges: readonly RollupRange[],
+    dimension: MarginalDimension,
+    value: string | undefined,
+  ): Promise<SerializedPoints[]>;
+}
+
+/** Whether a store implements {@link MarginalPointsReader}. */
+export function hasMarginalPoints<T extends object>(store: T): store is T & MarginalPointsReader {
+  return typeof (store as Partial<MarginalPointsReader>).readMarginalPoints === 'function';
 }
 
 /** Whether a store implements {@link MarginalRollupReader}. */

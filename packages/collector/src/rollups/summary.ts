@@ -429,6 +429,62 @@ export function summarize(
   options: SummaryOptions,
   totalRows?: Iterable<SummaryInputRow>,
 ): Summary {
+  return build(rows, options, totalRows, undefined);
+}
+
+/**
+ * {@link summarize}, straight to the JSON text of the answer, with intervals that a store
+ * serialised itself (`serialized`, one entry per group: see `marginalPointsQuery`) spliced
+ * in among those built from `rows`. The same text as `JSON.stringify(summarize(...))` of
+ * all the rows, but for how doubles are printed (each parses to the same value).
+ * `serialized` intervals must not share an interval with `rows`; totals come from
+ * `totalRows` (required).
+ *
+ * @returns the JSON and how many intervals (records) it holds.
+ * @throws {RangeError} as {@link summarize}.
+ */
+export function summarizeJson(
+  rows: Iterable<SummaryInputRow>,
+  options: SummaryOptions,
+  totalRows: Iterable<SummaryInputRow>,
+  serialized: readonly SerializedPointsLike[],
+): { json: string; records: number } {
+  const byKey = new Map(serialized.map((s) => [s.key, s]));
+  const summary = build(rows, options, totalRows, byKey);
+  let records = 0;
+  const groups = summary.groups.map((g) => {
+    const s = byKey.get(g.key);
+    records += g.points.length;
+    if (s === undefined) return JSON.stringify(g);
+    records += s.points;
+    const parts: string[] = [];
+    let i = 0;
+    while (i < g.points.length && g.points[i]!.startMs < s.firstStartMs) {
+      parts.push(JSON.stringify(g.points[i++]));
+    }
+    parts.push(s.json);
+    while (i < g.points.length) parts.push(JSON.stringify(g.points[i++]));
+    return `{"key":${JSON.stringify(g.key)},"total":${JSON.stringify(g.total)},"points":[${parts.join(',')}]}`;
+  });
+  const json = `{"fromMs":${summary.fromMs},"toMs":${summary.toMs},"groupBy":${JSON.stringify(summary.groupBy)},"intervalSec":${JSON.stringify(summary.intervalSec)},"groups":[${groups.join(',')}],"rowsUsed":${summary.rowsUsed}}`;
+  return { json, records };
+}
+
+/** A group's intervals serialised elsewhere (structurally `SerializedPoints` of marginals). */
+export interface SerializedPointsLike {
+  key: string;
+  json: string;
+  points: number;
+  firstStartMs: number;
+  counters: RollupCounters;
+}
+
+function build(
+  rows: Iterable<SummaryInputRow>,
+  options: SummaryOptions,
+  totalRows: Iterable<SummaryInputRow> | undefined,
+  serialized: ReadonlyMap<string, SerializedPointsLike> | undefined,
+): Summary {
   const plan = planSummary(options);
   const intervalMs = plan.intervalSec === null ? null : plan.intervalSec * 1000;
   // First only sort row references into group → interval; the merging happens after, one
@@ -452,6 +508,13 @@ export function summarize(
     else if (Array.isArray(held)) held.push(row);
     else series.set(startMs, [held, row]);
   }
+  if (serialized !== undefined) {
+    if (totalRows === undefined) throw new RangeError('serialized intervals need totalRows');
+    for (const [key, s] of serialized) {
+      rowsUsed += s.points;
+      if (!groups.has(key)) groups.set(key, new Map());
+    }
+  }
   let totals: Map<string, SummaryInputRow[]> | null = null;
   if (totalRows !== undefined) {
     const totalsPlan = planTotals(options);
@@ -473,6 +536,8 @@ export function summarize(
   for (const [key, series] of groups) {
     const total = newAccumulator(plan.fromMs);
     const points: SummaryPoint[] = [];
+    const elsewhere = serialized?.get(key);
+    if (elsewhere !== undefined) addRollupCounters(total, elsewhere.counters);
     for (const startMs of [...series.keys()].sort((a, b) => a - b)) {
       const held = series.get(startMs)!;
       if (!Array.isArray(held) && hasPercentiles(held)) {

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import {
+  hasMarginalPoints,
   hasMarginalRollups,
   type MarginalRange,
   marginalDimension,
@@ -15,6 +16,7 @@ import {
   type SummaryOptions,
   type SummaryPlan,
   summarize,
+  summarizeJson,
 } from '../rollups/summary.js';
 import type { ReadSideStore } from '../store/store.js';
 import { auditRecords } from './audit-context.js';
@@ -104,15 +106,28 @@ export function summaryRoutes(options: { store: ReadSideStore; projectId: string
       const read = (ranges: readonly MarginalRange[]) =>
         fromStore(store.readMarginalRollups(projectId, ranges, marginal.dimension, marginal.value));
       const split = splitRanges(plan.ranges);
-      // An interval that is one stored bucket takes that row's stored percentiles: its
-      // sketches are read only to merge several buckets into one interval, or for the
-      // totals when those cannot come from the coarser whole-range plan.
+      // An interval that is one stored bucket is that row's counters and stored percentiles:
+      // SQLite serialises those points itself (the store permitting), and sketches are read
+      // only to merge several buckets into one interval, or for the totals when those
+      // cannot come from the coarser whole-range plan.
+      const oneRowPoints = totalsPlan !== null && hasMarginalPoints(store);
+      const serializable = oneRowPoints
+        ? split.marginal.filter((r) => r.bucketSec === plan.intervalSec)
+        : [];
       const rows: SummaryInputRow[] = await read(
-        split.marginal.map((r) => ({
-          ...r,
-          sketches: totalsPlan === null || r.bucketSec !== plan.intervalSec,
-        })),
+        split.marginal.map((r) =>
+          serializable.includes(r)
+            ? // Rows written before their percentiles were stored (until the backfill).
+              { ...r, sketches: true, pendingOnly: true }
+            : { ...r, sketches: totalsPlan === null || r.bucketSec !== plan.intervalSec },
+        ),
       );
+      const pending = serializable.length > 0 && rows.some((r) => r.bucketSec === plan.intervalSec);
+      if (pending) {
+        // Rare: keep the intervals in order by building them all here instead.
+        rows.length = 0;
+        rows.push(...(await read(split.marginal.map((r) => ({ ...r, sketches: true })))));
+      }
       const full =
         split.full.length > 0
           ? await fromStore(store.readRollups(projectId, split.full, dimensions))
@@ -132,6 +147,16 @@ export function summaryRoutes(options: { store: ReadSideStore; projectId: string
               ? await fromStore(store.readRollups(projectId, totalsSplit.full, dimensions))
               : []),
         );
+        if (serializable.length > 0 && !pending && hasMarginalPoints(store)) {
+          const serialized = await fromStore(
+            store.readMarginalPoints(projectId, serializable, marginal.dimension, marginal.value),
+          );
+          // Ungrouped (at most one dimension value read): the one group is `all`.
+          if (p.groupBy === undefined) for (const s of serialized) s.key = 'all';
+          const { json, records } = summarizeJson(rows, summaryOptions, totalRows, serialized);
+          auditRecords(c, records);
+          return c.body(json, 200, { 'content-type': 'application/json' });
+        }
         summary = summarize(rows, summaryOptions, totalRows);
       }
     } else {

@@ -1,5 +1,9 @@
 import type Database from 'better-sqlite3';
-import { marginalQuantileColumnsSql, marginalTableSql } from '../../rollups/marginals.js';
+import {
+  marginalPercentilesJsonColumnsSql,
+  marginalQuantileColumnsSql,
+  marginalTableSql,
+} from '../../rollups/marginals.js';
 import { rollupTableSql } from '../../rollups/sql.js';
 
 /** One schema change. Versions are applied in order, each once, each in its own transaction. */
@@ -152,6 +156,18 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       ${marginalQuantileColumnsSql()};
       CREATE TABLE rollup_marginal_quantiles_backfill (pending INTEGER NOT NULL);
+      INSERT INTO rollup_marginal_quantiles_backfill (pending) VALUES (1);
+    `,
+  },
+  {
+    // The same percentiles as JSON text, spliced into summary answers as stored (two
+    // strings per row read instead of eight doubles read and printed). Every row's are
+    // computed again by the start-up backfill of migration 7.
+    version: 8,
+    name: 'rollup_marginal_percentiles_json',
+    sql: `
+      ${marginalPercentilesJsonColumnsSql()};
+      DELETE FROM rollup_marginal_quantiles_backfill;
       INSERT INTO rollup_marginal_quantiles_backfill (pending) VALUES (1);
     `,
   },

@@ -4,13 +4,17 @@ import path from 'node:path';
 import type { CallRecord } from '@pilotlight/conventions';
 import Database from 'better-sqlite3';
 import {
+  type MarginalPointsReader,
   type MarginalRollupReader,
   marginalParams,
+  marginalPointsQuery,
   marginalQuantileBackfillSql,
   marginalRows,
   marginalSelectQuery,
   marginalUpsertSql,
+  SKETCH_PERCENTILES_JSON_FUNCTION,
   SKETCH_QUANTILE_FUNCTION,
+  serializePoints,
   sqliteSketchFunctions,
   storedRowFromMarginal,
 } from '../../rollups/marginals.js';
@@ -104,6 +108,7 @@ export interface SqliteSpanStore
   extends SpanStore,
     ReadSideStore,
     MarginalRollupReader,
+    MarginalPointsReader,
     AuditStore,
     FeedbackStore {
   /** Absolute path of the database file. */
@@ -174,10 +179,11 @@ function registerSketchFunctions(db: Database.Database): void {
   const fns = sqliteSketchFunctions();
   db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, fns.merge);
   db.function(SKETCH_QUANTILE_FUNCTION, { deterministic: true }, fns.quantile);
+  db.function(SKETCH_PERCENTILES_JSON_FUNCTION, { deterministic: true }, fns.percentilesJson);
 }
 
 /**
- * Computes the stored percentiles of one-dimension rows written before migration 7, once
+ * Computes the stored percentiles of one-dimension rows written before migration 7 (or 8), once
  * (marker row of `rollup_marginal_quantiles_backfill`), under the write lock. Rows still
  * without them are read with their sketches, so answers are right either way.
  */
@@ -370,6 +376,17 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
       return (stmt.all(...q.params) as unknown[][]).map((v) =>
         storedRowFromMarginal(projectId, dimension, v),
       );
+    },
+    async readMarginalPoints(projectId, ranges, dimension, value) {
+      guard();
+      const q = marginalPointsQuery(projectId, ranges, dimension, value);
+      let stmt = rollupStatements.get(q.sql);
+      if (stmt === undefined) {
+        stmt = db.prepare(q.sql).raw(true);
+        if (rollupStatements.size >= MAX_CACHED_ROLLUP_STATEMENTS) rollupStatements.clear();
+        rollupStatements.set(q.sql, stmt);
+      }
+      return serializePoints(stmt.all(...q.params) as unknown[][]);
     },
     async listModels(projectId) {
       guard();

@@ -10,6 +10,7 @@ import {
   marginalParams,
   marginalRows,
   marginalUpsertSql,
+  SKETCH_PERCENTILES_JSON_FUNCTION,
   SKETCH_QUANTILE_FUNCTION,
   sqliteSketchFunctions,
 } from '../../rollups/marginals.js';
@@ -127,6 +128,11 @@ export function createSqliteWriter(db: Database.Database): SqliteWriter {
   const sketchFunctions = sqliteSketchFunctions();
   db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, sketchFunctions.merge);
   db.function(SKETCH_QUANTILE_FUNCTION, { deterministic: true }, sketchFunctions.quantile);
+  db.function(
+    SKETCH_PERCENTILES_JSON_FUNCTION,
+    { deterministic: true },
+    sketchFunctions.percentilesJson,
+  );
   const insert = db.prepare(
     `INSERT INTO calls (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`,
   );
