@@ -8,7 +8,7 @@ import { LightSpan } from './light-span.js';
  * objects of a generic transformer: serialising is the largest share of export time.
  */
 export function encodeTraceRequest(spans: readonly ReadableSpan[]): string {
-  return (requestPieces(spans, false) as string[]).join('');
+  return requestPieces(spans).join('');
 }
 
 /**
@@ -21,26 +21,75 @@ export function encodeSpanBytes(span: ReadableSpan): Buffer {
 }
 
 /**
- * The same request as {@link encodeTraceRequest}, as UTF-8 bytes written piece by piece
- * (one piece a span) into one buffer: the batch never exists as one large JS string (two
- * flat copies of it on the V8 heap, each as large as the body, were most of what encoding
- * allocated).
+ * The same request as {@link encodeTraceRequest}, as UTF-8 bytes: each span's bytes (the ones
+ * written early, else written now) copied once into one buffer between the envelope's pieces.
+ * The batch never exists as one large JS string (two flat copies of it on the V8 heap, each as
+ * large as the body, were most of what encoding allocated), and the per-span loop is a copy.
  */
 export function encodeTraceRequestBytes(spans: readonly ReadableSpan[]): Buffer {
-  const pieces = requestPieces(spans, true);
+  const pieces: Buffer[] = [];
   let size = 0;
-  for (const piece of pieces)
-    size += typeof piece === 'string' ? Buffer.byteLength(piece, 'utf8') : piece.byteLength;
-  const out = Buffer.allocUnsafe(size);
-  let offset = 0;
-  for (const piece of pieces)
-    offset +=
-      typeof piece === 'string' ? out.write(piece, offset, 'utf8') : piece.copy(out, offset);
-  return out;
+  const push = (piece: Buffer): void => {
+    pieces.push(piece);
+    size += piece.byteLength;
+  };
+  forEachGroup(
+    spans,
+    (piece) => push(Buffer.from(piece, 'utf8')),
+    (group) => {
+      for (let i = 0; i < group.length; i++) {
+        if (i > 0) push(COMMA);
+        push(spanBytes(group[i] as ReadableSpan));
+      }
+    },
+  );
+  return Buffer.concat(pieces, size);
+}
+
+const COMMA = Buffer.from(',');
+
+/** A span's bytes: written early (see {@link LightSpan.encoded}) or now. */
+function spanBytes(span: ReadableSpan): Buffer {
+  return (span instanceof LightSpan ? span.encoded : undefined) ?? encodeSpanBytes(span);
 }
 
 /** The request as pieces to concatenate: the envelope, each span, the separators. */
-function requestPieces(spans: readonly ReadableSpan[], bytes: boolean): (string | Buffer)[] {
+function requestPieces(spans: readonly ReadableSpan[]): string[] {
+  const out: string[] = [];
+  forEachGroup(
+    spans,
+    (piece) => out.push(piece),
+    (group) => {
+      for (let i = 0; i < group.length; i++) {
+        if (i > 0) out.push(',');
+        out.push(spanJson(group[i] as ReadableSpan));
+      }
+    },
+  );
+  return out;
+}
+
+/** Interned grouping keys of scopes, by scope object (the same few objects recur on every span). */
+const scopeKeys = new WeakMap<object, string>();
+
+function scopeKey(scope: ReadableSpan['instrumentationScope']): string {
+  let key = scopeKeys.get(scope);
+  if (key === undefined) {
+    key = `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}`;
+    scopeKeys.set(scope, key);
+  }
+  return key;
+}
+
+/**
+ * Walks the request: spans grouped by resource, then by instrumentation scope; `envelope`
+ * receives every JSON piece around the spans, `group` each scope's spans in order.
+ */
+function forEachGroup(
+  spans: readonly ReadableSpan[],
+  envelope: (piece: string) => void,
+  group: (spans: readonly ReadableSpan[]) => void,
+): void {
   const byResource = new Map<
     object,
     Map<string, { scope: string; schemaUrl: string; spans: ReadableSpan[] }>
@@ -52,47 +101,40 @@ function requestPieces(spans: readonly ReadableSpan[], bytes: boolean): (string 
       scopes = new Map();
       byResource.set(resource, scopes);
     }
-    const { name, version, schemaUrl } = span.instrumentationScope;
-    const key = `${name}\u0000${version ?? ''}\u0000${schemaUrl ?? ''}`;
-    let group = scopes.get(key);
-    if (group === undefined) {
+    const key = scopeKey(span.instrumentationScope);
+    let entry = scopes.get(key);
+    if (entry === undefined) {
+      const { name, version, schemaUrl } = span.instrumentationScope;
       const scope = `{"name":${JSON.stringify(name)}${version === undefined ? '' : `,"version":${JSON.stringify(version)}`}}`;
-      group = {
+      entry = {
         scope,
         schemaUrl: schemaUrl === undefined ? '' : `,"schemaUrl":${JSON.stringify(schemaUrl)}`,
         spans: [],
       };
-      scopes.set(key, group);
+      scopes.set(key, entry);
     }
-    group.spans.push(span);
+    entry.spans.push(span);
   }
-  const out: (string | Buffer)[] = ['{"resourceSpans":['];
+  envelope('{"resourceSpans":[');
   let firstResource = true;
   for (const scopes of byResource.values()) {
     let firstScope = true;
-    for (const group of scopes.values()) {
+    for (const entry of scopes.values()) {
       if (firstScope) {
-        const resource = (group.spans[0] as ReadableSpan).resource;
-        out.push(
+        const resource = (entry.spans[0] as ReadableSpan).resource;
+        envelope(
           `${firstResource ? '' : ','}{"resource":{"attributes":${attributesJson(resource.attributes)},"droppedAttributesCount":0},"scopeSpans":[`,
         );
       }
-      out.push(`${firstScope ? '' : ','}{"scope":${group.scope},"spans":[`);
-      let firstSpan = true;
-      for (const span of group.spans) {
-        const encoded = bytes && span instanceof LightSpan ? span.encoded : undefined;
-        if (!firstSpan) out.push(',');
-        out.push(encoded ?? spanJson(span));
-        firstSpan = false;
-      }
-      out.push(`]${group.schemaUrl}}`);
+      envelope(`${firstScope ? '' : ','}{"scope":${entry.scope},"spans":[`);
+      group(entry.spans);
+      envelope(`]${entry.schemaUrl}}`);
       firstScope = false;
     }
-    out.push(']}');
+    envelope(']}');
     firstResource = false;
   }
-  out.push(']}');
-  return out;
+  envelope(']}');
 }
 
 /** Nanoseconds since the epoch as a decimal string (exact, unlike a JS number). */
