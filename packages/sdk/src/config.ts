@@ -61,8 +61,9 @@ export interface InitOptions {
   flushOnExit?: boolean;
   exitFlushTimeoutMs?: number;
   /**
-   * `auto` (default): start `@opentelemetry/sdk-node` unless the app already registered a tracer
-   * provider, in which case pilotlight keeps its own provider for its spans and uses the app's
+   * `auto` (default): set up tracing as `@opentelemetry/sdk-node` would (global tracer provider,
+   * `AsyncLocalStorage` context, W3C propagation; without loading it) unless the app already
+   * registered a tracer provider, in which case pilotlight keeps its own provider for its spans and uses the app's
    * context, so an app span (e.g. an HTTP server span) still becomes the parent.
    * `node-sdk` / `standalone` force one or the other.
    */

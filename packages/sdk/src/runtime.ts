@@ -1,7 +1,20 @@
-import { context, propagation, type Tracer, trace } from '@opentelemetry/api';
-import type { Resource } from '@opentelemetry/resources';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { type Attributes, context, propagation, type Tracer, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  CompositePropagator,
+  getBooleanFromEnv,
+  getStringListFromEnv,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import {
+  detectResources,
+  envDetector,
+  hostDetector,
+  processDetector,
+  type Resource,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { createPriceBook, DEFAULT_PRICES, Otel } from '@pilotlight/conventions';
 import { isDuplicateProviderSpan } from './capture/duplicates.js';
@@ -146,20 +159,9 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
   let tracer: Tracer;
   let shutdownProvider: () => Promise<void>;
   if (useNodeSdk) {
-    const sdk = new NodeSDK({
-      ...(config.serviceName === undefined ? {} : { serviceName: config.serviceName }),
-      resource: resourceFromAttributes(resourceAttributes),
-      spanProcessors: [processor],
-      instrumentations: [],
-    });
-    sdk.start();
-    tracer = trace.getTracer(SCOPE_NAME, SCOPE_VERSION);
-    shutdownProvider = async () => {
-      await sdk.shutdown();
-      trace.disable();
-      context.disable();
-      propagation.disable();
-    };
+    const setup = startNodeSetup(config, resourceAttributes, processor);
+    tracer = setup.tracer;
+    shutdownProvider = setup.shutdown;
   } else {
     if (config.serviceName !== undefined)
       resourceAttributes[Otel.SERVICE_NAME] = config.serviceName;
@@ -181,6 +183,48 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
   };
   if (config.flushOnExit) rt.removeExitHooks = installExitHooks(rt);
   return rt;
+}
+
+/**
+ * What `@opentelemetry/sdk-node`'s `NodeSDK` sets up for traces, without loading it (its
+ * exporters, metrics and logs SDKs put ~18 MB on the heap and take over a second to import,
+ * a cost every app would pay in startup and garbage collection): the resource (our attributes,
+ * the env, process and host detectors as NodeSDK's default, or none with
+ * `OTEL_NODE_RESOURCE_DETECTORS=none`, then `service.name`), an `AsyncLocalStorage` context
+ * manager, W3C trace-context and baggage propagation, and a global tracer provider.
+ * `OTEL_SDK_DISABLED=true` registers nothing, as NodeSDK does.
+ */
+function startNodeSetup(
+  config: ResolvedConfig,
+  resourceAttributes: Attributes,
+  processor: PilotlightSpanProcessor,
+): { tracer: Tracer; shutdown: () => Promise<void> } {
+  if (getBooleanFromEnv('OTEL_SDK_DISABLED'))
+    return { tracer: trace.getTracer(SCOPE_NAME, SCOPE_VERSION), shutdown: async () => undefined };
+  const detectorNames = getStringListFromEnv('OTEL_NODE_RESOURCE_DETECTORS');
+  const detectors = detectorNames?.includes('none')
+    ? []
+    : [envDetector, processDetector, hostDetector];
+  let resource = resourceFromAttributes(resourceAttributes).merge(detectResources({ detectors }));
+  if (config.serviceName !== undefined)
+    resource = resource.merge(resourceFromAttributes({ [Otel.SERVICE_NAME]: config.serviceName }));
+  const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+  );
+  trace.setGlobalTracerProvider(provider);
+  return {
+    tracer: trace.getTracer(SCOPE_NAME, SCOPE_VERSION),
+    shutdown: async () => {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
 }
 
 function withTimeout(work: Promise<void>, ms: number): Promise<boolean> {
