@@ -240,32 +240,28 @@ export function wrapAnthropic<T extends object>(client: T, options: WrapAnthropi
   const llm = baseAttributes(server, 'llm', false);
   const llmStream = baseAttributes(server, 'llm', true);
   const native = nativeTracing(client);
+  // Built once here, not as a closure per call.
+  const begin = (params: Record<string, unknown>, args: unknown[]) => {
+    // `messages.stream()` opens the client's own span first and hands it to `create()`.
+    const handed = (args[1] as { __span?: { span?: unknown } } | undefined)?.__span?.span;
+    if (handed !== null && typeof handed === 'object') markDuplicate(handed);
+    const streaming = params.stream === true;
+    const span = startModelSpan(OperationName.CHAT, provider, str(params.model));
+    const messages = Array.isArray(params.messages) ? params.messages.slice() : [];
+    if (native) expectNativeChild(span.spanContext().spanId);
+    return {
+      span,
+      capture: new MessagesCapture(
+        params,
+        messages,
+        streaming,
+        performance.now(),
+        streaming ? llmStream : llm,
+      ),
+    };
+  };
   return createTracedProxy(client, {
     'messages.create': (original, thisArg, args) =>
-      traceModelCall(
-        original,
-        thisArg,
-        args,
-        (params, args) => {
-          // `messages.stream()` opens the client's own span first and hands it to `create()`.
-          const handed = (args[1] as { __span?: { span?: unknown } } | undefined)?.__span?.span;
-          if (handed !== null && typeof handed === 'object') markDuplicate(handed);
-          const streaming = params.stream === true;
-          const span = startModelSpan(OperationName.CHAT, provider, str(params.model));
-          const messages = Array.isArray(params.messages) ? params.messages.slice() : [];
-          if (native) expectNativeChild(span.spanContext().spanId);
-          return {
-            span,
-            capture: new MessagesCapture(
-              params,
-              messages,
-              streaming,
-              performance.now(),
-              streaming ? llmStream : llm,
-            ),
-          };
-        },
-        native,
-      ),
+      traceModelCall(original, thisArg, args, begin, native),
   });
 }

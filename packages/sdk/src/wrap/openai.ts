@@ -422,49 +422,48 @@ export function wrapOpenAI<T extends object>(client: T, options: WrapOpenAIOptio
   const llm = baseAttributes(server, 'llm', false);
   const llmStream = baseAttributes(server, 'llm', true);
   const embedding = baseAttributes(server, 'embedding', false);
-  const chat = (
-    original: (...args: unknown[]) => unknown,
-    thisArg: unknown,
-    args: unknown[],
-  ): unknown =>
-    traceModelCall(original, thisArg, args, (params) => {
-      const streaming = params.stream === true;
-      const model = str(params.model);
-      const span = startModelSpan(OperationName.CHAT, provider, model);
-      const messages = Array.isArray(params.messages) ? params.messages.slice() : [];
-      return {
-        span,
-        capture: new ChatCapture(
-          params,
-          messages,
-          streaming,
-          performance.now(),
-          streaming ? llmStream : llm,
-        ),
-      };
-    });
+  // Each call's `begin` step is built once here, not as a closure per call.
+  const beginChat = (params: Obj) => {
+    const streaming = params.stream === true;
+    const model = str(params.model);
+    const span = startModelSpan(OperationName.CHAT, provider, model);
+    const messages = Array.isArray(params.messages) ? params.messages.slice() : [];
+    return {
+      span,
+      capture: new ChatCapture(
+        params,
+        messages,
+        streaming,
+        performance.now(),
+        streaming ? llmStream : llm,
+      ),
+    };
+  };
+  const beginResponses = (params: Obj) => {
+    const streaming = params.stream === true;
+    const span = startModelSpan(OperationName.CHAT, provider, str(params.model));
+    const input = Array.isArray(params.input) ? params.input.slice() : params.input;
+    return {
+      span,
+      capture: new ResponsesCapture(
+        params,
+        input,
+        streaming,
+        performance.now(),
+        streaming ? llmStream : llm,
+      ),
+    };
+  };
+  const beginEmbeddings = (params: Obj) => {
+    const span = startModelSpan(OperationName.EMBEDDINGS, provider, str(params.model));
+    return { span, capture: new EmbeddingsCapture(params, embedding) };
+  };
   return createTracedProxy(client, {
-    'chat.completions.create': chat,
+    'chat.completions.create': (original, thisArg, args) =>
+      traceModelCall(original, thisArg, args, beginChat),
     'responses.create': (original, thisArg, args) =>
-      traceModelCall(original, thisArg, args, (params) => {
-        const streaming = params.stream === true;
-        const span = startModelSpan(OperationName.CHAT, provider, str(params.model));
-        const input = Array.isArray(params.input) ? params.input.slice() : params.input;
-        return {
-          span,
-          capture: new ResponsesCapture(
-            params,
-            input,
-            streaming,
-            performance.now(),
-            streaming ? llmStream : llm,
-          ),
-        };
-      }),
+      traceModelCall(original, thisArg, args, beginResponses),
     'embeddings.create': (original, thisArg, args) =>
-      traceModelCall(original, thisArg, args, (params) => {
-        const span = startModelSpan(OperationName.EMBEDDINGS, provider, str(params.model));
-        return { span, capture: new EmbeddingsCapture(params, embedding) };
-      }),
+      traceModelCall(original, thisArg, args, beginEmbeddings),
   });
 }

@@ -107,10 +107,16 @@ class PromiseObserver {
     private readonly handlers: SettleHandlers,
   ) {}
 
-  settle(): Promise<unknown> {
-    if (this.observed === undefined) {
+  /**
+   * The observed promise, made once. `chained` says the caller attaches its handlers to it at
+   * once (`then`/`catch`/`finally`), so its rejection is handled there; otherwise (e.g.
+   * `withResponse()`) a no-op handler keeps an unobserved rejection from being reported.
+   */
+  settle(chained: boolean): Promise<unknown> {
+    let observed = this.observed;
+    if (observed === undefined) {
       const handlers = this.handlers;
-      this.observed = Promise.resolve(
+      observed = Promise.resolve(
         this.thenable.then(
           (value) => handlers.onValue(value),
           (error: unknown) => {
@@ -119,25 +125,26 @@ class PromiseObserver {
           },
         ),
       );
-      this.observed.catch(noop);
+      this.observed = observed;
+      if (!chained) observed.catch(noop);
     }
-    return this.observed;
+    return observed;
   }
 
   get(target: PromiseLike<unknown> & Record<PropertyKey, unknown>, prop: PropertyKey): unknown {
     switch (prop) {
       case 'then':
         return (onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) =>
-          this.settle().then(onFulfilled, onRejected);
+          this.settle(true).then(onFulfilled, onRejected);
       case 'catch':
-        return (onRejected?: (e: unknown) => unknown) => this.settle().catch(onRejected);
+        return (onRejected?: (e: unknown) => unknown) => this.settle(true).catch(onRejected);
       case 'finally':
-        return (onFinally?: () => void) => this.settle().finally(onFinally);
+        return (onFinally?: () => void) => this.settle(true).finally(onFinally);
       case 'withResponse': {
         const original = target.withResponse;
         if (typeof original !== 'function') return original;
         return () => {
-          const data = this.settle();
+          const data = this.settle(false);
           return (original.call(target) as Promise<Record<string, unknown>>).then(async (r) => ({
             ...r,
             data: await data,
