@@ -18,6 +18,7 @@ export {
   marginalQuantileColumnsSql,
   marginalRows,
   marginalSelectQuery,
+  marginalTableRebuildSql,
   marginalTableSql,
   marginalUpsertSql,
   type SerializedPoints,

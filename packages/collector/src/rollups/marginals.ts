@@ -187,6 +187,54 @@ export function marginalPercentilesJsonColumnsSql(table = MARGINAL_TABLE): strin
   ].join(';\n');
 }
 
+/**
+ * Migration 9: the table rebuilt with the columns a summary point reads (counters, stored
+ * percentiles and their JSON) ahead of the sketches. A busy hour's sketches make a row
+ * longer than a page keeps locally; SQLite then moves the end of the row to overflow
+ * pages, and columns added after the sketches (migrations 7 and 8) were read from there.
+ */
+export function marginalTableRebuildSql(table = MARGINAL_TABLE): string {
+  const counters = ROLLUP_VALUE_COLUMNS.filter((c) => !c.endsWith('_sketch'));
+  const columns = [
+    'project_id',
+    'bucket_sec',
+    'dimension',
+    'bucket_start_ms',
+    'value',
+    ...counters,
+    'quantiles_ready',
+    ...MARGINAL_QUANTILE_COLUMNS,
+    ...MARGINAL_PERCENTILES_JSON_COLUMNS,
+    'latency_sketch',
+    'ttft_sketch',
+  ].join(', ');
+  const next = `${table}_next`;
+  return `CREATE TABLE ${next} (
+  project_id TEXT NOT NULL,
+  bucket_sec INTEGER NOT NULL,
+  dimension TEXT NOT NULL,
+  bucket_start_ms INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  calls INTEGER NOT NULL,
+  errors INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cost_usd REAL NOT NULL,
+  confidence_sum REAL NOT NULL,
+  confidence_count INTEGER NOT NULL,
+  quantiles_ready INTEGER NOT NULL DEFAULT 0,
+  ${MARGINAL_QUANTILE_COLUMNS.map((c) => `${c} REAL`).join(',\n  ')},
+  ${MARGINAL_PERCENTILES_JSON_COLUMNS.map((c) => `${c} TEXT`).join(',\n  ')},
+  latency_sketch BLOB NOT NULL,
+  ttft_sketch BLOB NOT NULL,
+  PRIMARY KEY (project_id, bucket_sec, dimension, bucket_start_ms, value)
+) WITHOUT ROWID;
+INSERT INTO ${next} (${columns}) SELECT ${columns} FROM ${table};
+DROP TABLE ${table};
+ALTER TABLE ${next} RENAME TO ${table}`;
+}
+
 /** Migration 7: the percentile columns of {@link MARGINAL_QUANTILE_COLUMNS}. */
 export function marginalQuantileColumnsSql(table = MARGINAL_TABLE): string {
   return [

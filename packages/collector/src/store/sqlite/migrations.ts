@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import {
   marginalPercentilesJsonColumnsSql,
   marginalQuantileColumnsSql,
+  marginalTableRebuildSql,
   marginalTableSql,
 } from '../../rollups/marginals.js';
 import { rollupTableSql } from '../../rollups/sql.js';
@@ -170,6 +171,14 @@ export const MIGRATIONS: readonly Migration[] = [
       DELETE FROM rollup_marginal_quantiles_backfill;
       INSERT INTO rollup_marginal_quantiles_backfill (pending) VALUES (1);
     `,
+  },
+  {
+    // The one-dimension rows rebuilt with what a summary point reads ahead of the
+    // sketches: busy hours' rows overflow a page, and the columns of migrations 7 and 8,
+    // added after the sketches, were then read from overflow pages.
+    version: 9,
+    name: 'rollup_marginals_point_columns_first',
+    sql: `${marginalTableRebuildSql()};`,
   },
 ];
 
