@@ -429,8 +429,6 @@ export interface MarginalRange extends RollupRange {
    * Without, only rows whose percentiles were never computed bring theirs.
    */
   sketches?: boolean;
-  /** Only rows whose percentiles were never computed (see {@link marginalPointsQuery}). */
-  pendingOnly?: boolean;
 }
 
 /**
@@ -466,7 +464,7 @@ export function marginalSelectQuery(
     if (r === null) return `${head} AND 1 = 0`;
     params.push(r.bucketSec, r.fromMs, r.toMs);
     if (value !== undefined) params.push(value);
-    return `${head} AND bucket_sec = ? AND bucket_start_ms >= ? AND bucket_start_ms < ?${value === undefined ? '' : ' AND value = ?'}${r.pendingOnly === true ? ' AND quantiles_ready = 0' : ''}`;
+    return `${head} AND bucket_sec = ? AND bucket_start_ms >= ? AND bucket_start_ms < ?${value === undefined ? '' : ' AND value = ?'}`;
   });
   return { sql: scans.join(' UNION ALL '), params };
 }
@@ -489,9 +487,9 @@ export interface SerializedPoints {
  * SQLite: the one-dimension rows of `dimension` (and `value`) within `ranges` whose
  * percentiles are stored, for an interval as wide as their bucket (each row is one point):
  * the counters and the stored percentiles as JSON text, two strings instead of eight
- * doubles per row. Rows whose percentiles were never computed are left out (read them with
- * `pendingOnly`). Columns: value, bucket_start_ms, the counters, latency_json, ttft_json
- * (see {@link serializePoints}), in primary-key order (by time within each range).
+ * doubles per row. Columns: value, bucket_start_ms, the counters, latency_json, ttft_json,
+ * quantiles_ready (see {@link serializePoints}), in primary-key order (by time within each
+ * range).
  */
 export function marginalPointsQuery(
   projectId: string,
@@ -502,14 +500,14 @@ export function marginalPointsQuery(
 ): SqlQuery {
   const params: unknown[] = [];
   const counters = ROLLUP_VALUE_COLUMNS.filter((c) => !c.endsWith('_sketch'));
-  const columns = `value, bucket_start_ms, ${counters.join(', ')}, ${MARGINAL_PERCENTILES_JSON_COLUMNS.join(', ')}`;
+  const columns = `value, bucket_start_ms, ${counters.join(', ')}, ${MARGINAL_PERCENTILES_JSON_COLUMNS.join(', ')}, quantiles_ready`;
   const scans = (ranges.length === 0 ? [null] : ranges).map((r) => {
     const head = `SELECT ${columns} FROM ${table} WHERE project_id = ? AND dimension = ?`;
     params.push(projectId, dimension);
     if (r === null) return `${head} AND 1 = 0`;
     params.push(r.bucketSec, r.fromMs, r.toMs);
     if (value !== undefined) params.push(value);
-    return `${head} AND bucket_sec = ? AND bucket_start_ms >= ? AND bucket_start_ms < ?${value === undefined ? '' : ' AND value = ?'} AND quantiles_ready = 1`;
+    return `${head} AND bucket_sec = ? AND bucket_start_ms >= ? AND bucket_start_ms < ?${value === undefined ? '' : ' AND value = ?'}`;
   });
   return { sql: scans.join(' UNION ALL '), params };
 }
@@ -517,11 +515,13 @@ export function marginalPointsQuery(
 /**
  * Rows of {@link marginalPointsQuery} (as arrays, in time order) as each group's points,
  * serialised: the same JSON text `JSON.stringify` gives the summary's point of that row
- * (same fields, order and arithmetic), the stored percentiles spliced in as written.
+ * (same fields, order and arithmetic), the stored percentiles spliced in as written. Null
+ * when a row has no stored percentiles (written before migration 7, not yet backfilled).
  */
-export function serializePoints(rows: Iterable<readonly unknown[]>): SerializedPoints[] {
+export function serializePoints(rows: Iterable<readonly unknown[]>): SerializedPoints[] | null {
   const groups = new Map<string, SerializedPoints & { parts: string[] }>();
   for (const v of rows) {
+    if (v[12] !== 1) return null;
     const key = v[0] as string;
     const startMs = v[1] as number;
     const calls = v[2] as number;
@@ -620,13 +620,16 @@ export interface MarginalRollupReader {
  * without it, the points are built from {@link MarginalRollupReader.readMarginalRollups}.
  */
 export interface MarginalPointsReader {
-  /** See {@link marginalPointsQuery}: one entry per group. */
+  /**
+   * See {@link marginalPointsQuery}: one entry per group, or null when a row in `ranges`
+   * has no stored percentiles yet (read those rows with their sketches instead).
+   */
   readMarginalPoints(
     projectId: string,
     ranges: readonly RollupRange[],
     dimension: MarginalDimension,
     value: string | undefined,
-  ): Promise<SerializedPoints[]>;
+  ): Promise<SerializedPoints[] | null>;
 }
 
 /** Whether a store implements {@link MarginalPointsReader}. */

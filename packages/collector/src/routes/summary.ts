@@ -110,24 +110,26 @@ export function summaryRoutes(options: { store: ReadSideStore; projectId: string
       // SQLite serialises those points itself (the store permitting), and sketches are read
       // only to merge several buckets into one interval, or for the totals when those
       // cannot come from the coarser whole-range plan.
-      const oneRowPoints = totalsPlan !== null && hasMarginalPoints(store);
-      const serializable = oneRowPoints
-        ? split.marginal.filter((r) => r.bucketSec === plan.intervalSec)
-        : [];
+      const serializable =
+        totalsPlan !== null && hasMarginalPoints(store)
+          ? split.marginal.filter((r) => r.bucketSec === plan.intervalSec)
+          : [];
+      // Null when some of those rows have no stored percentiles yet (until the start-up
+      // backfill): then their intervals are built here like the others.
+      const serialized =
+        serializable.length > 0 && hasMarginalPoints(store)
+          ? await fromStore(
+              store.readMarginalPoints(projectId, serializable, marginal.dimension, marginal.value),
+            )
+          : null;
       const rows: SummaryInputRow[] = await read(
-        split.marginal.map((r) =>
-          serializable.includes(r)
-            ? // Rows written before their percentiles were stored (until the backfill).
-              { ...r, sketches: true, pendingOnly: true }
-            : { ...r, sketches: totalsPlan === null || r.bucketSec !== plan.intervalSec },
-        ),
+        split.marginal
+          .filter((r) => serialized === null || !serializable.includes(r))
+          .map((r) => ({
+            ...r,
+            sketches: totalsPlan === null || r.bucketSec !== plan.intervalSec,
+          })),
       );
-      const pending = serializable.length > 0 && rows.some((r) => r.bucketSec === plan.intervalSec);
-      if (pending) {
-        // Rare: keep the intervals in order by building them all here instead.
-        rows.length = 0;
-        rows.push(...(await read(split.marginal.map((r) => ({ ...r, sketches: true })))));
-      }
       const full =
         split.full.length > 0
           ? await fromStore(store.readRollups(projectId, split.full, dimensions))
@@ -147,10 +149,7 @@ export function summaryRoutes(options: { store: ReadSideStore; projectId: string
               ? await fromStore(store.readRollups(projectId, totalsSplit.full, dimensions))
               : []),
         );
-        if (serializable.length > 0 && !pending && hasMarginalPoints(store)) {
-          const serialized = await fromStore(
-            store.readMarginalPoints(projectId, serializable, marginal.dimension, marginal.value),
-          );
+        if (serialized !== null) {
           // Ungrouped (at most one dimension value read): the one group is `all`.
           if (p.groupBy === undefined) for (const s of serialized) s.key = 'all';
           const { json, records } = summarizeJson(rows, summaryOptions, totalRows, serialized);
