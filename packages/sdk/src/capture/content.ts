@@ -142,6 +142,58 @@ export function openaiChatOutput(choices: readonly unknown[], text: Text): ChatM
   return out;
 }
 
+/**
+ * `JSON.stringify(openaiChatInput(messages, text))`, written directly for the common message
+ * (a role and a string content): no message and part objects are built for it, and each
+ * string is escaped once. Any other message goes through {@link openaiChatInput}.
+ */
+export function openaiChatInputJson(messages: readonly unknown[], text: Text): string {
+  let s = '[';
+  for (const m of messages) {
+    if (!isObj(m)) continue;
+    let one: string;
+    const role = m.role;
+    if (
+      typeof role === 'string' &&
+      role !== 'tool' &&
+      typeof m.content === 'string' &&
+      m.tool_calls == null
+    ) {
+      one = `{"role":${JSON.stringify(role === 'developer' ? 'system' : role)},"parts":[{"type":"text","content":${JSON.stringify(text(m.content))}}]`;
+      if (typeof m.name === 'string') one += `,"name":${JSON.stringify(m.name)}`;
+      one += '}';
+    } else one = JSON.stringify(openaiChatInput([m], text)[0]);
+    s += s.length === 1 ? one : `,${one}`;
+  }
+  return `${s}]`;
+}
+
+/**
+ * `JSON.stringify(openaiChatOutput(choices, text))`, written directly for the common choice (a
+ * string content, no refusal, no tool calls); any other choice goes through
+ * {@link openaiChatOutput}.
+ */
+export function openaiChatOutputJson(choices: readonly unknown[], text: Text): string {
+  let s = '[';
+  for (const c of choices) {
+    if (!isObj(c)) continue;
+    const message = c.message;
+    let one: string;
+    if (
+      isObj(message) &&
+      typeof message.content === 'string' &&
+      typeof message.refusal !== 'string' &&
+      message.tool_calls == null
+    ) {
+      const role = typeof message.role === 'string' ? message.role : 'assistant';
+      const finish = typeof c.finish_reason === 'string' ? c.finish_reason : 'error';
+      one = `{"role":${JSON.stringify(role)},"parts":[{"type":"text","content":${JSON.stringify(text(message.content))}}],"finish_reason":${JSON.stringify(finish)}}`;
+    } else one = JSON.stringify(openaiChatOutput([c], text)[0]);
+    s += s.length === 1 ? one : `,${one}`;
+  }
+  return `${s}]`;
+}
+
 // ---- OpenAI Responses ---------------------------------------------------------------------
 
 function responsesContentParts(content: unknown, text: Text): MessagePart[] {

@@ -5,7 +5,9 @@ import {
   isObj,
   num,
   openaiChatInput,
+  openaiChatInputJson,
   openaiChatOutput,
+  openaiChatOutputJson,
   responsesInput,
   responsesOutput,
   str,
@@ -195,14 +197,13 @@ class ChatCapture implements CallCapture {
       a[GenAI.RESPONSE_FINISH_REASONS] = finish.map((f) => f ?? 'error');
 
     const wantContent = ctx.captureContent;
+    // Message objects are built only to estimate tokens; the content JSON is written directly.
     const input =
-      wantContent || ctx.countTokens !== null
+      ctx.countTokens !== null
         ? openaiChatInput(this.messages, wantContent ? ctx.text : identity)
         : [];
     const output =
-      wantContent || ctx.countTokens !== null
-        ? openaiChatOutput(choices, wantContent ? ctx.text : identity)
-        : [];
+      ctx.countTokens !== null ? openaiChatOutput(choices, wantContent ? ctx.text : identity) : [];
 
     let usage = openaiUsage(r !== undefined ? r.usage : this.usage);
     let estimated = false;
@@ -233,8 +234,8 @@ class ChatCapture implements CallCapture {
       ttftMs: this.ttftMs,
     });
     if (wantContent) {
-      a[GenAI.INPUT_MESSAGES] = JSON.stringify(input);
-      if (choices.length > 0) a[GenAI.OUTPUT_MESSAGES] = JSON.stringify(output);
+      a[GenAI.INPUT_MESSAGES] = openaiChatInputJson(this.messages, ctx.text);
+      if (choices.length > 0) a[GenAI.OUTPUT_MESSAGES] = openaiChatOutputJson(choices, ctx.text);
     }
     return a;
   }
