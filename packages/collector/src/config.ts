@@ -57,7 +57,7 @@ export interface CollectorConfig {
   /**
    * Ingest admission control: expected wait (ms) of the work queued ahead of a request
    * above which it is answered 503 with `Retry-After` (`PILOTLIGHT_INGEST_MAX_WAIT_MS`;
-   * absent: the ingest route's default, 250).
+   * absent: the ingest route's default, 100).
    */
   ingestMaxWaitMs?: number;
 }

@@ -35,7 +35,7 @@ Starts the collector. Configuration comes from the environment:
   PILOTLIGHT_ALERTS_CONFIG        alert configuration file, JSON or YAML (sinks, network policy, rules);
                                   default: ./pilotlight.config.json, .yaml or .yml when present
   PILOTLIGHT_INGEST_MAX_WAIT_MS   ingest answers 503 + Retry-After when the spans queued ahead of a
-                                  request would take longer than this to store (default 250)
+                                  request would take longer than this to store (default 100)
   PILOTLIGHT_INGEST_MAX_PENDING_SPANS  ... or this many spans wait to be stored (default 5000)
   PILOTLIGHT_INGEST_MAX_PENDING_BYTES  ... or this many request bytes wait to be parsed (default 8388608)
   PILOTLIGHT_DATABASE_URL         postgres://… : store in PostgreSQL instead of the SQLite file

@@ -22,11 +22,12 @@ export const DEFAULT_MAX_PENDING_SPANS = 5_000;
 export const DEFAULT_MAX_PENDING_BYTES = 8 * 1024 * 1024;
 /**
  * Expected wait (ms) for the work queued ahead of a new request above which it is
- * refused: a fraction of a second, so accepted requests keep a short latency under any
- * overload while the writer never idles for lack of queued work (a group commit is
- * tens of milliseconds).
+ * refused: a tenth of a second still lines up enough work that the writer never idles
+ * (a group commit takes tens of milliseconds), and under overload accepted requests keep
+ * a short latency. Measured with 300 connections on 2 shared cores: p99 ~0.27 s at 100 ms
+ * against ~0.67 s at 250 ms, at the same spans/s.
  */
-export const DEFAULT_MAX_WAIT_MS = 250;
+export const DEFAULT_MAX_WAIT_MS = 100;
 /** `Retry-After` bounds (s): at least 1 (the header's unit), at most this. */
 const MIN_RETRY_AFTER_SEC = 1;
 const MAX_RETRY_AFTER_SEC = 30;
@@ -89,7 +90,7 @@ export interface IngestAdmission {
  * Admission control for one ingest route.
  *
  * @example
- * const admission = createIngestAdmission({ maxPendingSpans: 5000, maxPendingBytes: 8 << 20, maxWaitMs: 250 });
+ * const admission = createIngestAdmission({ maxPendingSpans: 5000, maxPendingBytes: 8 << 20, maxWaitMs: 100 });
  * const refusal = admission.check(Number(req.headers['content-length']) || 0);
  * if (refusal !== null) return res(503, { 'retry-after': String(refusal.retryAfterSec) });
  */
