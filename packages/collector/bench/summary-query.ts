@@ -27,6 +27,7 @@ import {
   marginalParams,
   marginalRows,
   marginalUpsertSql,
+  POINT_JSON_FUNCTION,
   SKETCH_PERCENTILES_JSON_FUNCTION,
   SKETCH_QUANTILE_FUNCTION,
   splitRanges,
@@ -73,6 +74,7 @@ function seed(dbPath: string, calls: number): { seconds: number; rows: number } 
   db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, fns.merge);
   db.function(SKETCH_QUANTILE_FUNCTION, { deterministic: true }, fns.quantile);
   db.function(SKETCH_PERCENTILES_JSON_FUNCTION, { deterministic: true }, fns.percentilesJson);
+  db.function(POINT_JSON_FUNCTION, { deterministic: true }, fns.pointJson);
   const upsert = db.prepare(rollupUpsertSql('sqlite'));
   const r = rng(calls);
   const t0 = performance.now();

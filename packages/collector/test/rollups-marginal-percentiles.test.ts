@@ -187,6 +187,47 @@ describe('stored percentiles of one-dimension rows', () => {
     }
   });
 
+  it('keep each row as its summary point in JSON text, the counters and percentiles as stored', () => {
+    const db = new Database(file, { readonly: true });
+    const rows = db
+      .prepare(
+        `SELECT bucket_start_ms, calls, errors, input_tokens, output_tokens, cached_input_tokens,
+          cost_usd, confidence_sum, confidence_count, latency_sketch, ttft_sketch, point_json
+        FROM rollup_marginals`,
+      )
+      .raw(true)
+      .all() as unknown[][];
+    db.close();
+    expect(rows.length).toBeGreaterThan(100);
+    const pct = (bytes: unknown): Percentiles | null => {
+      const sketch = QuantileSketch.fromBytes(bytes as Uint8Array);
+      if (sketch.count === 0) return null;
+      const [p50, p90, p95, p99] = sketch.quantiles(SUMMARY_QUANTILES) as number[];
+      return { p50: p50!, p90: p90!, p95: p95!, p99: p99! };
+    };
+    for (const v of rows) {
+      const [startMs, calls, errors, inputTokens, outputTokens, cachedInputTokens, costUsd] =
+        v as number[];
+      const confidenceSum = v[7] as number;
+      const confidenceCount = v[8] as number;
+      expect(v[11]).toBe(
+        JSON.stringify({
+          startMs,
+          calls,
+          errors,
+          errorRate: calls === 0 ? 0 : errors! / calls!,
+          inputTokens,
+          outputTokens,
+          cachedInputTokens,
+          costUsd,
+          latencyMs: pct(v[9]),
+          ttftMs: pct(v[10]),
+          meanConfidence: confidenceCount === 0 ? null : confidenceSum / confidenceCount,
+        }),
+      );
+    }
+  });
+
   it('give the same answer as merging the sketches, for hours, days and several hours per interval', async () => {
     const app = createApp({ store });
     for (const [query, o] of [
@@ -258,7 +299,7 @@ describe('stored percentiles of one-dimension rows', () => {
     const raw = new Database(file);
     raw.exec(`UPDATE rollup_marginals SET quantiles_ready = 0, latency_p50 = NULL, latency_p90 = NULL,
       latency_p95 = NULL, latency_p99 = NULL, ttft_p50 = NULL, ttft_p90 = NULL, ttft_p95 = NULL,
-      ttft_p99 = NULL, latency_json = NULL, ttft_json = NULL
+      ttft_p99 = NULL, latency_json = NULL, ttft_json = NULL, point_json = NULL
       WHERE bucket_start_ms < ${START + DAY + 7 * HOUR}`);
     raw.close();
     store = openSqliteStore({ path: file, synchronous: 'normal' });

@@ -15,7 +15,6 @@ import {
   emptyRollupRow,
   type RollupCounters,
   type RollupRow,
-  ZERO_ROLLUP_COUNTERS,
 } from './rollup.js';
 import { QuantileSketch } from './sketch.js';
 import { ROLLUP_VALUE_COLUMNS, SKETCH_MERGE_FUNCTION, type SqlQuery } from './sql.js';
@@ -177,6 +176,57 @@ export const MARGINAL_PERCENTILES_JSON_COLUMNS = ['latency_json', 'ttft_json'] a
 export const SKETCH_PERCENTILES_JSON_FUNCTION = 'pilotlight_sketch_merge_percentiles_json';
 
 /**
+ * Name under which SQLite stores register the point-JSON function of
+ * {@link sqliteSketchFunctions}: `(bucket_start_ms, calls, errors, input_tokens,
+ * output_tokens, cached_input_tokens, cost_usd, confidence_sum, confidence_count,
+ * latency_json, ttft_json)` → the row's summary point as JSON text (see {@link pointJson}).
+ */
+export const POINT_JSON_FUNCTION = 'pilotlight_marginal_point_json';
+
+/**
+ * Name under which SQLite stores register {@link sqliteSumFunction}: an aggregate that adds
+ * doubles in the order given, as JavaScript does (SQLite's own `sum` compensates rounding,
+ * so it can differ in the last bits from the sum the summary builds in JavaScript).
+ */
+export const JS_SUM_FUNCTION = 'pilotlight_js_sum';
+
+/** {@link JS_SUM_FUNCTION}'s definition, for `db.aggregate`. */
+export const sqliteSumFunction = {
+  start: 0,
+  step: (total: number, v: unknown): number => total + (v as number),
+  deterministic: true,
+} as const;
+
+/**
+ * A one-dimension row's summary point (`SummaryPoint`, for an interval that is exactly its
+ * bucket) as JSON text: the same text `JSON.stringify` gives (same fields, order and
+ * arithmetic), `latencyJson`/`ttftJson` spliced in as stored. Kept in `point_json`
+ * (migration 10), so a summary's answer is the stored points joined.
+ */
+export function pointJson(
+  startMs: number,
+  calls: number,
+  errors: number,
+  inputTokens: number,
+  outputTokens: number,
+  cachedInputTokens: number,
+  costUsd: number,
+  confidenceSum: number,
+  confidenceCount: number,
+  latencyJson: string | null,
+  ttftJson: string | null,
+): string {
+  // JSON.stringify prints a finite number exactly as a template literal does.
+  return `{"startMs":${startMs},"calls":${calls},"errors":${errors},"errorRate":${calls === 0 ? 0 : errors / calls},"inputTokens":${inputTokens},"outputTokens":${outputTokens},"cachedInputTokens":${cachedInputTokens},"costUsd":${costUsd},"latencyMs":${latencyJson ?? 'null'},"ttftMs":${ttftJson ?? 'null'},"meanConfidence":${confidenceCount === 0 ? 'null' : confidenceSum / confidenceCount}}`;
+}
+
+/** SQL arguments of {@link POINT_JSON_FUNCTION} for the row's new values (`counter(c)`). */
+function pointJsonCall(counter: (c: string) => string, latency: string, ttft: string): string {
+  const counters = ROLLUP_VALUE_COLUMNS.filter((c) => !c.endsWith('_sketch')).map(counter);
+  return `${POINT_JSON_FUNCTION}(bucket_start_ms, ${counters.join(', ')}, ${latency}, ${ttft})`;
+}
+
+/**
  * Migration 8: the columns of {@link MARGINAL_PERCENTILES_JSON_COLUMNS}; every row's
  * percentiles are computed again by the start-up backfill (`quantiles_ready = 0`).
  */
@@ -193,7 +243,7 @@ export function marginalPercentilesJsonColumnsSql(table = MARGINAL_TABLE): strin
  * longer than a page keeps locally; SQLite then moves the end of the row to overflow
  * pages, and columns added after the sketches (migrations 7 and 8) were read from there.
  */
-export function marginalTableRebuildSql(table = MARGINAL_TABLE): string {
+export function marginalTableRebuildSql(table = MARGINAL_TABLE, withPointJson = false): string {
   const counters = ROLLUP_VALUE_COLUMNS.filter((c) => !c.endsWith('_sketch'));
   const columns = [
     'project_id',
@@ -208,6 +258,8 @@ export function marginalTableRebuildSql(table = MARGINAL_TABLE): string {
     'latency_sketch',
     'ttft_sketch',
   ].join(', ');
+  // Migration 10 adds point_json ahead of the sketches; it is filled by the backfill.
+  const pointColumn = withPointJson ? '\n  point_json TEXT,' : '';
   const next = `${table}_next`;
   return `CREATE TABLE ${next} (
   project_id TEXT NOT NULL,
@@ -225,7 +277,7 @@ export function marginalTableRebuildSql(table = MARGINAL_TABLE): string {
   confidence_count INTEGER NOT NULL,
   quantiles_ready INTEGER NOT NULL DEFAULT 0,
   ${MARGINAL_QUANTILE_COLUMNS.map((c) => `${c} REAL`).join(',\n  ')},
-  ${MARGINAL_PERCENTILES_JSON_COLUMNS.map((c) => `${c} TEXT`).join(',\n  ')},
+  ${MARGINAL_PERCENTILES_JSON_COLUMNS.map((c) => `${c} TEXT`).join(',\n  ')},${pointColumn}
   latency_sketch BLOB NOT NULL,
   ttft_sketch BLOB NOT NULL,
   PRIMARY KEY (project_id, bucket_sec, dimension, bucket_start_ms, value)
@@ -233,6 +285,15 @@ export function marginalTableRebuildSql(table = MARGINAL_TABLE): string {
 INSERT INTO ${next} (${columns}) SELECT ${columns} FROM ${table};
 DROP TABLE ${table};
 ALTER TABLE ${next} RENAME TO ${table}`;
+}
+
+/**
+ * Migration 10: `point_json` (see {@link pointJson}), ahead of the sketches (the table is
+ * rebuilt, as in migration 9); every row's is computed by the start-up backfill
+ * (`quantiles_ready = 0`).
+ */
+export function marginalPointJsonColumnSql(table = MARGINAL_TABLE): string {
+  return `${marginalTableRebuildSql(table, true)};\nUPDATE ${table} SET quantiles_ready = 0`;
 }
 
 /** Migration 7: the percentile columns of {@link MARGINAL_QUANTILE_COLUMNS}. */
@@ -255,6 +316,8 @@ export function marginalUpsertSql(
   percentilesJsonFunction = SKETCH_PERCENTILES_JSON_FUNCTION,
   table = MARGINAL_TABLE,
 ): string {
+  const mergedJson = (sketch: string) =>
+    `${percentilesJsonFunction}(${sketch}, excluded.${sketch})`;
   const set = ROLLUP_VALUE_COLUMNS.map((c) =>
     c.endsWith('_sketch')
       ? `${c} = ${sketchMergeFunction}(${c}, excluded.${c})`
@@ -269,11 +332,15 @@ export function marginalUpsertSql(
     const sketch = c === 'latency_json' ? 'latency_sketch' : 'ttft_sketch';
     set.push(`${c} = ${percentilesJsonFunction}(${sketch}, excluded.${sketch})`);
   }
+  set.push(
+    `point_json = ${pointJsonCall((c) => `${c} + excluded.${c}`, mergedJson('latency_sketch'), mergedJson('ttft_sketch'))}`,
+  );
   set.push('quantiles_ready = 1');
   const columns = [
     ...ROLLUP_VALUE_COLUMNS,
     ...MARGINAL_QUANTILE_COLUMNS,
     ...MARGINAL_PERCENTILES_JSON_COLUMNS,
+    'point_json',
     'quantiles_ready',
   ];
   return `INSERT INTO ${table} (project_id, bucket_sec, dimension, bucket_start_ms, value, ${columns.join(', ')})
@@ -299,6 +366,13 @@ export function marginalQuantileBackfillSql(
     const sketch = c === 'latency_json' ? 'latency_sketch' : 'ttft_sketch';
     set.push(`${c} = ${percentilesJsonFunction}(${sketch}, @empty)`);
   }
+  set.push(
+    `point_json = ${pointJsonCall(
+      (c) => c,
+      `${percentilesJsonFunction}(latency_sketch, @empty)`,
+      `${percentilesJsonFunction}(ttft_sketch, @empty)`,
+    )}`,
+  );
   return `UPDATE ${table} SET ${set.join(', ')}, quantiles_ready = 1 WHERE quantiles_ready = 0`;
 }
 
@@ -335,6 +409,21 @@ export function marginalParams(row: MarginalRow, latency: Uint8Array, ttft: Uint
     }
   }
   params.push(...json);
+  params.push(
+    pointJson(
+      row.bucketStartMs,
+      row.calls,
+      row.errors,
+      row.inputTokens,
+      row.outputTokens,
+      row.cachedInputTokens,
+      row.costUsd,
+      row.confidenceSum,
+      row.confidenceCount,
+      json[0]!,
+      json[1]!,
+    ),
+  );
   return params;
 }
 
@@ -345,6 +434,7 @@ interface MergeMemo {
   sketch: QuantileSketch;
   bytes: Buffer | null;
   quantiles: number[] | null;
+  json: string | null;
 }
 
 /** Merges remembered: the two sketch columns of the row being upserted, and a spare. */
@@ -380,6 +470,7 @@ export function sqliteSketchFunctions(): {
   merge: (a: unknown, b: unknown) => Buffer;
   quantile: (a: unknown, b: unknown, q: unknown) => number | null;
   percentilesJson: (a: unknown, b: unknown) => string | null;
+  pointJson: (...v: never[]) => string;
 } {
   const memo: MergeMemo[] = [];
   const merged = (a: Uint8Array, b: Uint8Array): MergeMemo => {
@@ -390,6 +481,7 @@ export function sqliteSketchFunctions(): {
       sketch: QuantileSketch.fromBytes(a).mergeBytes(b),
       bytes: null,
       quantiles: null,
+      json: null,
     };
     if (memo.length >= MERGE_MEMO_SIZE) memo.pop();
     memo.unshift(entry);
@@ -417,8 +509,11 @@ export function sqliteSketchFunctions(): {
       const m = merged(a as Uint8Array, b as Uint8Array);
       if (m.sketch.count === 0) return null;
       m.quantiles ??= m.sketch.quantiles(SUMMARY_QUANTILES);
-      return percentilesJson(m.quantiles);
+      m.json ??= percentilesJson(m.quantiles);
+      return m.json;
     },
+    // Eleven named parameters: better-sqlite3 takes the SQL function's arity from them.
+    pointJson: pointJson as (...v: never[]) => string,
   };
 }
 
@@ -484,12 +579,12 @@ export interface SerializedPoints {
 }
 
 /**
- * SQLite: the one-dimension rows of `dimension` (and `value`) within `ranges` whose
- * percentiles are stored, for an interval as wide as their bucket (each row is one point):
- * the counters and the stored percentiles as JSON text, two strings instead of eight
- * doubles per row. Columns: value, bucket_start_ms, the counters, latency_json, ttft_json,
- * quantiles_ready (see {@link serializePoints}), in primary-key order (by time within each
- * range).
+ * SQLite: the one-dimension rows of `dimension` (and `value`) within `ranges`, for an
+ * interval as wide as their bucket (each row is one point), one result row per group: its
+ * stored points (`point_json`) joined in time order, how many, the first one's start, the
+ * counters summed (doubles added in time order as JavaScript does, {@link JS_SUM_FUNCTION}),
+ * and whether every row has its stored point (see {@link serializePoints}). SQLite joins
+ * the text: no row reaches JavaScript.
  */
 export function marginalPointsQuery(
   projectId: string,
@@ -500,7 +595,7 @@ export function marginalPointsQuery(
 ): SqlQuery {
   const params: unknown[] = [];
   const counters = ROLLUP_VALUE_COLUMNS.filter((c) => !c.endsWith('_sketch'));
-  const columns = `value, bucket_start_ms, ${counters.join(', ')}, ${MARGINAL_PERCENTILES_JSON_COLUMNS.join(', ')}, quantiles_ready`;
+  const columns = `value, bucket_start_ms, ${counters.join(', ')}, point_json, quantiles_ready`;
   const scans = (ranges.length === 0 ? [null] : ranges).map((r) => {
     const head = `SELECT ${columns} FROM ${table} WHERE project_id = ? AND dimension = ?`;
     params.push(projectId, dimension);
@@ -509,54 +604,43 @@ export function marginalPointsQuery(
     if (value !== undefined) params.push(value);
     return `${head} AND bucket_sec = ? AND bucket_start_ms >= ? AND bucket_start_ms < ?${value === undefined ? '' : ' AND value = ?'}`;
   });
-  return { sql: scans.join(' UNION ALL '), params };
+  const sums = counters.map((c) =>
+    c === 'cost_usd' || c === 'confidence_sum'
+      ? `${JS_SUM_FUNCTION}(${c} ORDER BY bucket_start_ms)`
+      : `sum(${c})`,
+  );
+  const sql = `SELECT value, group_concat(point_json, ',' ORDER BY bucket_start_ms), count(*), min(bucket_start_ms), ${sums.join(', ')}, min(quantiles_ready), count(point_json)
+FROM (${scans.join(' UNION ALL ')}) GROUP BY value`;
+  return { sql, params };
 }
 
 /**
- * Rows of {@link marginalPointsQuery} (as arrays, in time order) as each group's points,
- * serialised: the same JSON text `JSON.stringify` gives the summary's point of that row
- * (same fields, order and arithmetic), the stored percentiles spliced in as written. Null
- * when a row has no stored percentiles (written before migration 7, not yet backfilled).
+ * Rows of {@link marginalPointsQuery} (as arrays) as each group's points, serialised: the
+ * same JSON text `JSON.stringify` gives the summary's points of those rows. Null when a row
+ * has no stored point yet (written before migration 10, not yet backfilled).
  */
 export function serializePoints(rows: Iterable<readonly unknown[]>): SerializedPoints[] | null {
-  const groups = new Map<string, SerializedPoints & { parts: string[] }>();
+  const out: SerializedPoints[] = [];
   for (const v of rows) {
-    if (v[12] !== 1) return null;
-    const key = v[0] as string;
-    const startMs = v[1] as number;
-    const calls = v[2] as number;
-    const errors = v[3] as number;
-    const confidenceSum = v[8] as number;
-    const confidenceCount = v[9] as number;
-    let g = groups.get(key);
-    if (g === undefined) {
-      g = {
-        key,
-        json: '',
-        points: 0,
-        firstStartMs: startMs,
-        counters: { ...ZERO_ROLLUP_COUNTERS },
-        parts: [],
-      };
-      groups.set(key, g);
-    }
-    const c = g.counters;
-    c.calls += calls;
-    c.errors += errors;
-    c.inputTokens += v[4] as number;
-    c.outputTokens += v[5] as number;
-    c.cachedInputTokens += v[6] as number;
-    c.costUsd += v[7] as number;
-    c.confidenceSum += confidenceSum;
-    c.confidenceCount += confidenceCount;
-    g.points++;
-    if (startMs < g.firstStartMs) g.firstStartMs = startMs;
-    // JSON.stringify prints a finite number exactly as String() does.
-    g.parts.push(
-      `{"startMs":${startMs},"calls":${calls},"errors":${errors},"errorRate":${calls === 0 ? 0 : errors / calls},"inputTokens":${v[4]},"outputTokens":${v[5]},"cachedInputTokens":${v[6]},"costUsd":${v[7]},"latencyMs":${(v[10] as string | null) ?? 'null'},"ttftMs":${(v[11] as string | null) ?? 'null'},"meanConfidence":${confidenceCount === 0 ? 'null' : confidenceSum / confidenceCount}}`,
-    );
+    if (v[12] !== 1 || v[13] !== v[2]) return null;
+    out.push({
+      key: v[0] as string,
+      json: v[1] as string,
+      points: v[2] as number,
+      firstStartMs: v[3] as number,
+      counters: {
+        calls: v[4] as number,
+        errors: v[5] as number,
+        inputTokens: v[6] as number,
+        outputTokens: v[7] as number,
+        cachedInputTokens: v[8] as number,
+        costUsd: v[9] as number,
+        confidenceSum: v[10] as number,
+        confidenceCount: v[11] as number,
+      },
+    });
   }
-  return [...groups.values()].map(({ parts, ...g }) => ({ ...g, json: parts.join(',') }));
+  return out;
 }
 
 function percentilesAt(v: readonly unknown[], i: number): Percentiles | null {

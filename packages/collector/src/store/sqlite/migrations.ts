@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   marginalPercentilesJsonColumnsSql,
+  marginalPointJsonColumnSql,
   marginalQuantileColumnsSql,
   marginalTableRebuildSql,
   marginalTableSql,
@@ -179,6 +180,19 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 9,
     name: 'rollup_marginals_point_columns_first',
     sql: `${marginalTableRebuildSql()};`,
+  },
+  {
+    // Each one-dimension row also keeps its whole summary point as JSON text (counters,
+    // rates, percentiles), ahead of the sketches, so a month-by-hour summary is its stored
+    // points joined by SQLite. Every row's is computed by the start-up backfill of
+    // migration 7.
+    version: 10,
+    name: 'rollup_marginal_point_json',
+    sql: `
+      ${marginalPointJsonColumnSql()};
+      DELETE FROM rollup_marginal_quantiles_backfill;
+      INSERT INTO rollup_marginal_quantiles_backfill (pending) VALUES (1);
+    `,
   },
 ];
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { CallRecord } from '@pilotlight/conventions';
 import Database from 'better-sqlite3';
 import {
+  JS_SUM_FUNCTION,
   type MarginalPointsReader,
   type MarginalRollupReader,
   marginalParams,
@@ -12,10 +13,12 @@ import {
   marginalRows,
   marginalSelectQuery,
   marginalUpsertSql,
+  POINT_JSON_FUNCTION,
   SKETCH_PERCENTILES_JSON_FUNCTION,
   SKETCH_QUANTILE_FUNCTION,
   serializePoints,
   sqliteSketchFunctions,
+  sqliteSumFunction,
   storedRowFromMarginal,
 } from '../../rollups/marginals.js';
 import type { StoredRollupRow } from '../../rollups/rollup.js';
@@ -180,6 +183,7 @@ function registerSketchFunctions(db: Database.Database): void {
   db.function(SKETCH_MERGE_FUNCTION, { deterministic: true }, fns.merge);
   db.function(SKETCH_QUANTILE_FUNCTION, { deterministic: true }, fns.quantile);
   db.function(SKETCH_PERCENTILES_JSON_FUNCTION, { deterministic: true }, fns.percentilesJson);
+  db.function(POINT_JSON_FUNCTION, { deterministic: true }, fns.pointJson);
 }
 
 /**
@@ -224,6 +228,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteSpanStore {
     migrate(db);
     backfillMarginals(db);
     backfillMarginalQuantiles(db);
+    // readMarginalPoints sums the points' doubles in SQL, in JavaScript's order.
+    db.aggregate(JS_SUM_FUNCTION, sqliteSumFunction);
   } catch (error) {
     db.close();
     throw error;

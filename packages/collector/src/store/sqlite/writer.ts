@@ -10,6 +10,7 @@ import {
   marginalParams,
   marginalRows,
   marginalUpsertSql,
+  POINT_JSON_FUNCTION,
   SKETCH_PERCENTILES_JSON_FUNCTION,
   SKETCH_QUANTILE_FUNCTION,
   sqliteSketchFunctions,
@@ -133,6 +134,7 @@ export function createSqliteWriter(db: Database.Database): SqliteWriter {
     { deterministic: true },
     sketchFunctions.percentilesJson,
   );
+  db.function(POINT_JSON_FUNCTION, { deterministic: true }, sketchFunctions.pointJson);
   const insert = db.prepare(
     `INSERT INTO calls (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`,
   );
