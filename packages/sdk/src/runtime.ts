@@ -152,7 +152,8 @@ function start(config: ResolvedConfig, options: InitOptions): Runtime {
             enricher.prepare(spans);
             // Our exporter's bytes for each completed span, written while its objects are young.
             for (const span of spans)
-              if (span instanceof LightSpan && span.prepared) span.encoded = encodeSpanBytes(span);
+              if (span instanceof LightSpan && span.prepared)
+                span.setEncoded(encodeSpanBytes(span));
           },
   });
   const resourceAttributes = { ...config.resourceAttributes };

@@ -67,6 +67,8 @@ export function newTraceId(): string {
 const EXCEPTION_STACKTRACE = 'exception.stacktrace';
 const NO_LINKS: Link[] = [];
 const NO_EVENTS: TimedEvent[] = [];
+/** What an encoded span's attributes are replaced with (its bytes hold them). */
+const RELEASED_ATTRIBUTES: Attributes = Object.freeze({});
 const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET }) as SpanStatus;
 
 /** Milliseconds as an `HrTime` (`[seconds, nanoseconds]`). */
@@ -167,6 +169,20 @@ export class LightSpan implements Span, ReadableSpan {
     if (this.durationMs < 0) return [-1, -1];
     const ns = this.durationNs;
     return [Math.floor(ns / 1e9), ns % 1e9];
+  }
+
+  /**
+   * Keeps the span's OTLP bytes (see {@link encoded}) and lets go of what they were written
+   * from — attributes (with the captured content), events, links — so that while the batch
+   * fills, the queued span is a few fields and one buffer outside the heap: its attribute
+   * objects and content strings die young instead of being promoted and marked. Only for
+   * spans that pilotlight's own exporter sends from these bytes.
+   */
+  setEncoded(bytes: Buffer): void {
+    this.encoded = bytes;
+    this.attributes = RELEASED_ATTRIBUTES;
+    this.events = NO_EVENTS;
+    this.links = NO_LINKS;
   }
 
   /** Milliseconds since start (monotonic), for events and time to first token. */
