@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import {
   marginalPercentilesJsonColumnsSql,
   marginalPointJsonColumnSql,
+  marginalPointsTableSql,
   marginalQuantileColumnsSql,
   marginalTableRebuildSql,
   marginalTableSql,
@@ -193,6 +194,14 @@ export const MIGRATIONS: readonly Migration[] = [
       DELETE FROM rollup_marginal_quantiles_backfill;
       INSERT INTO rollup_marginal_quantiles_backfill (pending) VALUES (1);
     `,
+  },
+  {
+    // The summary points alone (key, counters, point_json), mirrored by triggers from the
+    // one-dimension rows: a month of hour points is read from narrow rows, however large
+    // the busy hours' sketches grow.
+    version: 11,
+    name: 'rollup_marginal_points',
+    sql: `${marginalPointsTableSql()};`,
   },
 ];
 
