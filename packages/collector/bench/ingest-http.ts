@@ -168,7 +168,14 @@ function post(
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    // A connection the server closed under a refusal (Hono's node adapter gives an unread
+    // body 500 ms to drain, then closes the socket): an OTLP exporter retries it after its
+    // backoff, so the load generator does too, counted as `reset` (status 0).
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') {
+        resolve({ status: 0, retryAfter: undefined });
+      } else reject(error);
+    });
     req.end(body);
   });
 }
@@ -220,8 +227,11 @@ export async function load(
           if (counted) acked += SPANS_PER_BATCH;
           continue;
         }
-        if (counted) refused[res.status] = (refused[res.status] ?? 0) + 1;
-        if (res.retryAfter === undefined) {
+        const reason = res.status === 0 ? 'reset' : String(res.status);
+        if (counted) refused[reason] = (refused[reason] ?? 0) + 1;
+        if (res.status === 0) {
+          await sleep(1000);
+        } else if (res.retryAfter === undefined) {
           if (counted) refusedWithoutRetryAfter++;
           await sleep(100);
         } else {
